@@ -1,0 +1,20 @@
+"""The WebSocket close codes this server sends, and why (documented in docs/protocol.md)."""
+
+from enum import IntEnum
+
+
+class CloseCode(IntEnum):
+    NORMAL = 1000
+    # The server is shutting down (SIGTERM); reconnect to another instance or later.
+    GOING_AWAY = 1001
+    # A binary frame: this hub carries text only (RFC 6455 §7.4.1).
+    UNSUPPORTED_DATA = 1003
+    # Persistent abuse of the rate limit (or, with auth, a refused token).
+    POLICY_VIOLATION = 1008
+    # A frame larger than MAX_MESSAGE_BYTES.
+    MESSAGE_TOO_BIG = 1009
+    INTERNAL_ERROR = 1011
+    # The server is at MAX_CONNECTIONS.
+    TRY_AGAIN_LATER = 1013
+    # The connection's outbound queue overflowed: it stopped reading (or its network did).
+    SLOW_CONSUMER = 4000

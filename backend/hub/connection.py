@@ -1,0 +1,147 @@
+"""One client connection: its explicit state, its rooms, and the bounded queue that isolates it."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum, StrEnum
+
+from backend.closecodes import CloseCode
+from backend.hub.outbound import Outgoing, RawSink, Sink
+from backend.hub.ratelimit import TokenBucket
+
+log = logging.getLogger("desafio.connection")
+
+
+class State(Enum):
+    OPEN = "open"
+    CLOSING = "closing"
+    CLOSED = "closed"
+
+
+class Mode(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+
+
+@dataclass(frozen=True)
+class QueueLimits:
+    messages: int
+    bytes: int
+
+
+class Connection:
+    """A client as the hub sees it.
+
+    `deliver` never awaits: while the socket is writable (and nothing is queued ahead) the frame
+    is written at once; otherwise it is queued and a writer task drains the queue when the socket
+    can take more. A queue over its limits means the client is not keeping up: it is closed with
+    SLOW_CONSUMER and dropped, so it can hold back neither the hub nor the memory.
+    """
+
+    __slots__ = (
+        "_closing", "_limits", "_on_slow", "_pending", "_pending_bytes", "_sink", "_writer",
+        "bucket", "close_code", "id", "key", "mode", "name", "rooms", "state", "strikes",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        cid: int,
+        key: str,
+        name: str,
+        mode: Mode,
+        sink: Sink,
+        limits: QueueLimits,
+        bucket: TokenBucket,
+        on_slow: Callable[[Connection], None],
+    ) -> None:
+        self.id = cid
+        # Identifies the connection across instances, so the broker's copy is not echoed back.
+        self.key = key
+        self.name = name
+        self.mode = mode
+        self.rooms: set[str] = set()
+        self.state = State.OPEN
+        self.bucket = bucket
+        self.strikes = 0
+        self.close_code: int | None = None
+        self._sink = sink
+        self._limits = limits
+        self._pending: deque[Outgoing] = deque()
+        self._pending_bytes = 0
+        self._writer: asyncio.Task[None] | None = None
+        self._on_slow = on_slow
+        self._closing: asyncio.Task[None] | None = None
+
+    def __repr__(self) -> str:
+        return f"<Connection {self.id} {self.mode.value} {self.state.value}>"
+
+    @property
+    def queued(self) -> int:
+        return len(self._pending)
+
+    def deliver(self, item: Outgoing) -> None:
+        if self.state is not State.OPEN:
+            return
+        if not self._pending and self._sink.immediate and self._sink.writable():
+            self._sink.write_one(item)
+            return
+        size = len(item.data)
+        if (
+            len(self._pending) >= self._limits.messages
+            or self._pending_bytes + size > self._limits.bytes
+        ):
+            self._on_slow(self)
+            self.close(CloseCode.SLOW_CONSUMER, "slow consumer: outbound queue overflowed")
+            return
+        self._pending.append(item)
+        self._pending_bytes += size
+        if self._writer is None:
+            self._writer = asyncio.get_running_loop().create_task(self._drain())
+
+    async def _drain(self) -> None:
+        try:
+            while self._pending and self.state is State.OPEN:
+                batch = list(self._pending)
+                self._pending.clear()
+                self._pending_bytes = 0
+                await self._sink.write_batch(batch, coalesce=self.mode is Mode.JSON)
+        except Exception as exc:  # noqa: BLE001 - the peer vanished mid-write; the reader cleans up
+            log.debug("connection %s writer stopped: %r", self.id, exc)
+        finally:
+            self._writer = None
+
+    def flush_now(self) -> None:
+        """Write everything queued, ignoring back-pressure (used once, at shutdown)."""
+        if self._pending and isinstance(self._sink, RawSink):
+            self._sink.write_now(list(self._pending), coalesce=self.mode is Mode.JSON)
+            self._pending.clear()
+            self._pending_bytes = 0
+
+    def close(self, code: int, reason: str) -> None:
+        """Start closing: nothing more is delivered; the close frame goes out behind no backlog."""
+        if self.state is not State.OPEN:
+            return
+        self.state = State.CLOSING
+        self.close_code = code
+        self._pending.clear()
+        self._pending_bytes = 0
+        if self._writer is not None:
+            self._writer.cancel()
+            self._writer = None
+        self._closing = asyncio.get_running_loop().create_task(self._sink.close(code, reason))
+
+    async def wait_closing(self) -> None:
+        """Wait until the close frame is out (or the sink gave up on a peer that never reads)."""
+        if self._closing is not None:
+            await self._closing
+
+    def closed(self) -> None:
+        self.state = State.CLOSED
+        self._pending.clear()
+        if self._writer is not None:
+            self._writer.cancel()
+            self._writer = None

@@ -1,0 +1,51 @@
+"""Traffic figures for /stats (what the dashboard reads): totals, rates, last activity per room."""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass
+
+
+@dataclass
+class RoomTraffic:
+    messages: int = 0
+    last_message_at: str | None = None
+
+
+class Traffic:
+    """Counts messages per second in a short ring, so a rate costs nothing to keep."""
+
+    WINDOW = 10  # seconds averaged for messages_per_second
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+        self.messages = 0
+        self.rooms: dict[str, RoomTraffic] = {}
+        self._seconds: deque[list[int]] = deque(maxlen=self.WINDOW + 1)
+
+    def record(self, room: str, ts: str) -> None:
+        self.messages += 1
+        traffic = self.rooms.get(room)
+        if traffic is None:
+            traffic = self.rooms[room] = RoomTraffic()
+        traffic.messages += 1
+        traffic.last_message_at = ts
+        second = int(time.monotonic())
+        if self._seconds and self._seconds[-1][0] == second:
+            self._seconds[-1][1] += 1
+        else:
+            self._seconds.append([second, 1])
+
+    def per_second(self) -> float:
+        # Only whole seconds count; the current, partial one would bias the rate low.
+        now = int(time.monotonic())
+        total = sum(count for second, count in self._seconds if now - self.WINDOW <= second < now)
+        return total / self.WINDOW
+
+    def forget(self, room: str) -> None:
+        self.rooms.pop(room, None)
+
+    @property
+    def uptime(self) -> float:
+        return time.monotonic() - self.started

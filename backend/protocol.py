@@ -1,0 +1,171 @@
+"""The JSON wire protocol: what clients may send, what the server answers (docs/protocol.md).
+
+Client frames are validated with Pydantic (a discriminated union on `type`). Server objects are
+modelled here too, for the published JSON Schema and for tests, but the hot path encodes them as
+plain dicts with orjson: building a model per delivery would cost more than the delivery itself.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+ROOM_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"
+RoomName = Annotated[str, Field(pattern=ROOM_PATTERN, description="1-64 of A-Z a-z 0-9 _ . -")]
+Ref = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class _Frame(BaseModel):
+    # Unknown fields are ignored, not refused: newer clients may send fields this server does not
+    # know yet, and a client-supplied `sender` must never be taken (the server decides who spoke).
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class Subscribe(_Frame):
+    type: Literal["subscribe"]
+    room: RoomName
+
+
+class Unsubscribe(_Frame):
+    type: Literal["unsubscribe"]
+    room: RoomName
+
+
+class Publish(_Frame):
+    type: Literal["publish"]
+    room: RoomName
+    text: str
+    data: dict[str, Any] | None = None
+    ref: Ref | None = None
+
+
+class Ping(_Frame):
+    type: Literal["ping"]
+
+
+ClientFrame = Annotated[Subscribe | Unsubscribe | Publish | Ping, Field(discriminator="type")]
+CLIENT_TYPES = ("subscribe", "unsubscribe", "publish", "ping")
+
+
+class Message(_Frame):
+    type: Literal["message"] = "message"
+    id: int = Field(description="Unique and increasing within its room")
+    room: str
+    sender: str
+    text: str
+    data: dict[str, Any] | None = None
+    ts: str = Field(description="ISO-8601 UTC, millisecond precision")
+
+
+class Ack(_Frame):
+    type: Literal["ack"] = "ack"
+    ref: str | None
+    id: int
+    room: str
+
+
+class Welcome(_Frame):
+    type: Literal["welcome"] = "welcome"
+    name: str
+    rooms: list[str]
+
+
+class Subscribed(_Frame):
+    type: Literal["subscribed"] = "subscribed"
+    room: str
+    count: int = Field(description="Members of the room now, this connection included")
+    members: list[str] = Field(description="Names of the other members (at most 200)")
+
+
+class Unsubscribed(_Frame):
+    type: Literal["unsubscribed"] = "unsubscribed"
+    room: str
+
+
+class Presence(_Frame):
+    type: Literal["presence"] = "presence"
+    room: str
+    event: Literal["join", "leave"]
+    name: str
+    count: int
+
+
+class Error(_Frame):
+    type: Literal["error"] = "error"
+    code: str
+    detail: str
+    ref: str | None = None
+
+
+class Pong(_Frame):
+    type: Literal["pong"] = "pong"
+
+
+ServerObject = Annotated[
+    Message | Ack | Welcome | Subscribed | Unsubscribed | Presence | Error | Pong,
+    Field(discriminator="type"),
+]
+
+client_frames: TypeAdapter[ClientFrame] = TypeAdapter(ClientFrame)
+server_objects: TypeAdapter[ServerObject] = TypeAdapter(ServerObject)
+
+
+class ProtocolError(Exception):
+    """A client frame that cannot be acted on; becomes an `error` object, the connection stays."""
+
+    def __init__(self, code: str, detail: str, ref: str | None = None) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+        self.ref = ref
+
+
+def parse_client_frame(raw: str) -> Subscribe | Unsubscribe | Publish | Ping:
+    """Validate one client frame, or raise ProtocolError with a stable code and readable detail."""
+    try:
+        return client_frames.validate_json(raw)
+    except ValidationError as exc:
+        raise _explain(raw, exc) from None
+
+
+def _explain(raw: str, exc: ValidationError) -> ProtocolError:
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return ProtocolError("invalid_json", "frame is not valid JSON")
+    if not isinstance(value, dict):
+        return ProtocolError("invalid_frame", "frame must be a JSON object")
+    ref = value.get("ref") if isinstance(value.get("ref"), str) else None
+    kind = value.get("type")
+    if kind is None:
+        return ProtocolError("invalid_frame", "frame has no 'type'", ref)
+    if kind not in CLIENT_TYPES:
+        known = ", ".join(CLIENT_TYPES)
+        detail = f"unknown type {kind!r}; expected one of: {known}"
+        return ProtocolError("unknown_type", detail, ref)
+    first = exc.errors()[0]
+    field = ".".join(str(part) for part in first["loc"][1:]) or "frame"
+    if field == "room" and first["type"] == "string_pattern_mismatch":
+        return ProtocolError("invalid_room", "room must match " + ROOM_PATTERN, ref)
+    return ProtocolError("invalid_field", f"{field}: {first['msg']}", ref)
+
+
+def utc_timestamp() -> str:
+    """Now as ISO-8601 UTC with milliseconds, e.g. 2026-11-26T01:54:18.123Z."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def encode(obj: dict[str, Any]) -> str:
+    """One server object as one line of JSON (frames join several with '\\n')."""
+    return orjson.dumps(obj).decode()
+
+
+def json_schema() -> dict[str, Any]:
+    """The protocol as JSON Schema, generated from the models above (served over HTTP)."""
+    return {
+        "client": client_frames.json_schema(),
+        "server": server_objects.json_schema(),
+    }

@@ -1,0 +1,51 @@
+"""Operations endpoints: the original welcome, health, readiness, metrics, stats, the schema."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.responses import JSONResponse, Response
+
+from backend.deps import HubDep
+from backend.protocol import json_schema
+
+router = APIRouter()
+
+
+@router.get("/")
+async def root() -> dict[str, str]:
+    """The original project's contract: this answer never changes."""
+    return {"message": "Bem-vindo ao servidor WebSocket"}
+
+
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    """The process is up and serving HTTP."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+async def readyz(hub: HubDep) -> Response:
+    """Ready to take WebSocket clients: the hub runs and its broker is connected."""
+    if hub.ready:
+        return JSONResponse({"status": "ready"})
+    return JSONResponse({"status": "not ready"}, status_code=503)
+
+
+@router.get("/metrics")
+async def metrics(hub: HubDep) -> Response:
+    return Response(generate_latest(hub.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+@router.get("/stats")
+async def stats(hub: HubDep) -> dict[str, Any]:
+    """Connections (total, by mode, per room), message totals and rate, uptime."""
+    return hub.stats()
+
+
+@router.get("/protocol/schema.json")
+async def protocol_schema() -> dict[str, Any]:
+    """JSON Schema of client frames and server objects, generated from the Pydantic models."""
+    return json_schema()

@@ -1,0 +1,40 @@
+"""Fixtures: a real backend process per module (or per test, when a test needs its own)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+from playwright.sync_api import Browser
+
+from tests.support.browser import chromium
+from tests.support.server import ServerProcess
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[ServerProcess]:
+    """A backend with default settings, shared by the tests of one module."""
+    with ServerProcess() as proc:
+        yield proc
+
+
+@pytest.fixture
+def make_server() -> Iterator[Callable[..., ServerProcess]]:
+    """Start backends with custom settings; all are stopped after the test."""
+    started: list[ServerProcess] = []
+
+    def start(env: dict[str, str] | None = None, port: int | None = None) -> ServerProcess:
+        proc = ServerProcess(env, port).start()
+        started.append(proc)
+        return proc
+
+    yield start
+    for proc in started:
+        proc.stop()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """One headless system Chromium for the whole session; tests open their own contexts."""
+    with chromium() as instance:
+        yield instance

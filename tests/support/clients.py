@@ -1,0 +1,60 @@
+"""websocket-client helpers: connect, read JSON objects (a frame may carry several), silence."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import websocket
+
+
+def connect(url: str, timeout: float = 5.0, **kwargs: Any) -> websocket.WebSocket:
+    return websocket.create_connection(url, timeout=timeout, **kwargs)
+
+
+class JsonClient:
+    """A JSON-mode client that splits frames on newlines and keeps objects in arrival order."""
+
+    def __init__(self, base_url: str, query: str = "", timeout: float = 5.0) -> None:
+        sep = "&" if query else ""
+        self.ws = connect(f"{base_url}?format=json{sep}{query}", timeout=timeout)
+        self.buffer: list[dict[str, Any]] = []
+        self.welcome = self.next()
+
+    def send(self, **obj: Any) -> None:
+        self.ws.send(json.dumps(obj))
+
+    def next(self) -> dict[str, Any]:
+        while not self.buffer:
+            frame = self.ws.recv()
+            assert isinstance(frame, str), f"expected a text frame, got {frame!r}"
+            self.buffer.extend(json.loads(line) for line in frame.split("\n"))
+        return self.buffer.pop(0)
+
+    def next_of(self, kind: str) -> dict[str, Any]:
+        """The next object of this type, skipping others (presence, say)."""
+        while True:
+            obj = self.next()
+            if obj["type"] == kind:
+                return obj
+
+    def subscribe(self, room: str) -> dict[str, Any]:
+        self.send(type="subscribe", room=room)
+        return self.next_of("subscribed")
+
+    def close(self) -> None:
+        self.ws.close()
+
+
+def assert_silent(ws: websocket.WebSocket, wait: float = 0.3) -> None:
+    """Nothing arrives on `ws` within `wait` seconds."""
+    old = ws.gettimeout()
+    ws.settimeout(wait)
+    try:
+        try:
+            data = ws.recv()
+        except websocket.WebSocketTimeoutException:
+            return
+        raise AssertionError(f"expected silence, received {data!r}")
+    finally:
+        ws.settimeout(old)
