@@ -62,6 +62,26 @@ class HubWebSocketProtocol(WebSocketsSansIOProtocol):
             self.transport.resume_reading()
         self.close_timer = self.loop.call_later(timeout, self.transport.abort)
 
+    def handle_parser_exception(self) -> None:
+        # A frame over ws_max_size (1009) or a protocol violation. uvicorn closes the socket at
+        # once; with the rest of the peer's oversized frame still arriving, the kernel answers with
+        # RST and the peer never reads our close code. Instead: send the close frame and FIN, keep
+        # reading (websockets discards everything now) until the peer closes, or abort on timeout.
+        if self.close_sent:
+            return
+        assert self.conn.close_sent is not None
+        code, reason = self.conn.close_sent.code, self.conn.close_sent.reason
+        self.queue.put_nowait({"type": "websocket.disconnect", "code": code, "reason": reason})
+        self.transport.write(b"".join(self.conn.data_to_send()))
+        self.close_sent = True
+        self.stop_keepalive()
+        if self.transport.can_write_eof():
+            self.transport.write_eof()
+        if self.read_paused:
+            self.read_paused = False
+            self.transport.resume_reading()
+        self.close_timer = self.loop.call_later(self.close_timeout, self.transport.abort)
+
     def shutdown(self) -> None:
         # uvicorn closes with 1012 (service restart); we flush what is queued and say 1001.
         if self.handshake_complete and not self.close_sent and not self.transport.is_closing():

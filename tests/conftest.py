@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Browser
 
 from tests.support.browser import chromium
-from tests.support.server import ServerProcess
+from tests.support.clients import close_all
+from tests.support.server import ServerFactory, ServerProcess
+
+
+@pytest.fixture(autouse=True)
+def _close_clients() -> Iterator[None]:
+    yield
+    close_all()
 
 
 @pytest.fixture(scope="module")
@@ -19,7 +26,7 @@ def server() -> Iterator[ServerProcess]:
 
 
 @pytest.fixture
-def make_server() -> Iterator[Callable[..., ServerProcess]]:
+def make_server() -> Iterator[ServerFactory]:
     """Start backends with custom settings; all are stopped after the test."""
     started: list[ServerProcess] = []
 

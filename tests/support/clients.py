@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 
 import websocket
 
+# Every socket a test opens, so that the suite closes what a failing test left open.
+OPENED: list[websocket.WebSocket] = []
+
 
 def connect(url: str, timeout: float = 5.0, **kwargs: Any) -> websocket.WebSocket:
-    return websocket.create_connection(url, timeout=timeout, **kwargs)
+    ws = websocket.create_connection(url, timeout=timeout, **kwargs)
+    OPENED.append(ws)
+    return ws
+
+
+def close_all() -> None:
+    while OPENED:
+        ws = OPENED.pop()
+        # close() gives up on a connection the server already closed; shutdown() frees the socket.
+        with contextlib.suppress(Exception):
+            ws.close(timeout=0.5)
+        ws.shutdown()  # type: ignore[no-untyped-call]
 
 
 class JsonClient:
@@ -24,7 +39,14 @@ class JsonClient:
     def send(self, **obj: Any) -> None:
         self.ws.send(json.dumps(obj))
 
-    def next(self) -> dict[str, Any]:
+    def next(self, skip: tuple[str, ...] = ()) -> dict[str, Any]:
+        """The next object, ignoring those whose type is in `skip`."""
+        obj = self._pop()
+        while obj["type"] in skip:
+            obj = self._pop()
+        return obj
+
+    def _pop(self) -> dict[str, Any]:
         while not self.buffer:
             frame = self.ws.recv()
             assert isinstance(frame, str), f"expected a text frame, got {frame!r}"
@@ -34,7 +56,7 @@ class JsonClient:
     def next_of(self, kind: str) -> dict[str, Any]:
         """The next object of this type, skipping others (presence, say)."""
         while True:
-            obj = self.next()
+            obj = self._pop()
             if obj["type"] == kind:
                 return obj
 

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Protocol
 
 import httpx
 
@@ -93,3 +94,11 @@ class ServerProcess:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+class ServerFactory(Protocol):
+    """The `make_server` fixture: start a backend with settings overrides (and maybe a port)."""
+
+    def __call__(
+        self, env: dict[str, str] | None = None, port: int | None = None
+    ) -> ServerProcess: ...

@@ -1,0 +1,161 @@
+"""`streamlit run dashboard/app.py`: the hub's live operations view (BACKEND_URL says where).
+
+The feed client lives once per server process (st.cache_resource); every page run only reads
+a snapshot of it. Live parts refresh as fragments, so a tick never reruns the whole page.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+# `streamlit run` puts only this file's folder on sys.path; the `dashboard.*` imports need the
+# repository root.
+_ROOT = str(Path(__file__).resolve().parents[1])
+if _ROOT not in sys.path:
+    sys.path.insert(0, _ROOT)
+
+import streamlit as st  # noqa: E402
+
+from dashboard.feed import FeedClient  # noqa: E402
+from dashboard.sender import send_message  # noqa: E402
+from dashboard.settings import DashboardSettings  # noqa: E402
+from dashboard.store import LinkState  # noqa: E402
+from dashboard.view import (  # noqa: E402
+    ALL_ROOMS,
+    banner,
+    connection_series,
+    feed_html,
+    feed_rows,
+    rate_series,
+    room_options,
+    rooms_rows,
+)
+
+FEED_CSS = """<style>
+table.feed {width: 100%; border-collapse: collapse; font-size: 0.9rem;}
+table.feed th {text-align: left; opacity: 0.7; font-weight: 500;}
+table.feed td, table.feed th {padding: 0.2rem 0.5rem; border-bottom: 1px solid #8883;}
+td.feed-time {font-family: monospace; white-space: nowrap;}
+td.feed-room {font-weight: 600; white-space: nowrap;}
+td.feed-text {word-break: break-word;}
+</style>"""
+
+
+def _stop_client(client: FeedClient) -> None:
+    client.stop()
+
+
+@st.cache_resource(show_spinner=False, on_release=_stop_client)
+def feed_client(backend_url: str) -> FeedClient:
+    """The one feed client of this server process for `backend_url`, already trying to connect."""
+    settings = DashboardSettings.from_env({"BACKEND_URL": backend_url})
+    client = FeedClient(settings).start()
+    # The first page then shows "connected" or "unavailable", not a transient "connecting".
+    client.wait_first_attempt(3.0)
+    return client
+
+
+def render_status(client: FeedClient, settings: DashboardSettings) -> None:
+    """The connection banner and the backend's own counts."""
+    snap = client.snapshot()
+    state = banner(snap.link, settings.backend_url)
+    show: dict[str, Callable[[str], object]] = {
+        "success": st.success,
+        "warning": st.warning,
+        "error": st.error,
+        "info": st.info,
+    }
+    show[state.kind](state.text)
+    stats = snap.stats
+    if stats is None:
+        st.caption("No figures from /stats yet.")
+        return
+    cols = st.columns(5)
+    cols[0].metric("Connections", stats.connections)
+    cols[1].metric("Text clients", stats.text_connections)
+    cols[2].metric("JSON clients", stats.json_connections)
+    cols[3].metric("Messages/s", f"{stats.messages_per_second:.1f}")
+    cols[4].metric("Rooms", len(stats.rooms))
+    age = time.time() - stats.at
+    connected = snap.link.state is LinkState.CONNECTED
+    stale = "" if connected else f" Last known figures, {age:.0f}s old."
+    st.caption(
+        f"From /stats of instance {stats.instance}; counts include this dashboard's own feed "
+        f"connection.{stale}"
+    )
+
+
+def render_charts(client: FeedClient) -> None:
+    """Messages per second and connections over the last minutes, then the rooms table."""
+    snap = client.snapshot()
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**Messages per second**")
+        st.line_chart(rate_series(snap.series), x="time", height=220)
+    with right:
+        st.markdown("**Connections**")
+        st.line_chart(connection_series(snap.series), x="time", height=220)
+    st.markdown("**Rooms**")
+    rows = rooms_rows(snap.stats, snap.room_rates)
+    if rows:
+        st.dataframe(rows, hide_index=True)
+    else:
+        st.caption("No rooms.")
+
+
+def render_feed(client: FeedClient, settings: DashboardSettings) -> None:
+    """The newest messages first, optionally of one room."""
+    snap = client.snapshot()
+    options = room_options(snap.rooms, snap.stats, st.session_state.get("feed_room"))
+    room = st.selectbox("Room", options, key="feed_room")
+    following = ", ".join(snap.rooms) or "nothing yet"
+    st.caption(
+        f"Following {len(snap.rooms)} room(s): {following}. Keeps the last {settings.feed_size} "
+        f"messages; {snap.received} received since start."
+    )
+    st.html(FEED_CSS + feed_html(feed_rows(snap.messages, room or ALL_ROOMS)))
+
+
+def _send(ws_url: str) -> None:
+    state = st.session_state
+    outcome = send_message(ws_url, state.send_room, state.send_name, state.send_text)
+    state.send_outcome = outcome
+    if outcome.ok:
+        state.send_text = ""
+
+
+def render_send_box(settings: DashboardSettings) -> None:
+    """Room, display name and text; Enter or the button sends; the backend's answer is shown."""
+    with st.form("send", border=True):
+        room_col, name_col = st.columns(2)
+        room_col.text_input("Room", value=settings.default_room, key="send_room")
+        name_col.text_input("Display name", value="operator", key="send_name")
+        st.text_input("Message", key="send_text", placeholder="Type a message, press Enter")
+        st.form_submit_button("Send", on_click=_send, args=(settings.ws_url,))
+    outcome = st.session_state.get("send_outcome")
+    if outcome is not None:
+        (st.success if outcome.ok else st.error)(outcome.detail)
+
+
+def main() -> None:
+    st.set_page_config(page_title="Hub operations", page_icon="📡", layout="wide")
+    settings = DashboardSettings.from_env()
+    client = feed_client(settings.backend_url)
+    every = timedelta(seconds=settings.refresh_seconds)
+    st.title("WebSocket_DeSafio · live operations")
+    st.fragment(render_status, run_every=every)(client, settings)
+    charts_col, feed_col = st.columns([3, 2])
+    with charts_col:
+        st.fragment(render_charts, run_every=every)(client)
+    with feed_col:
+        st.subheader("Send a message")
+        render_send_box(settings)
+        st.subheader("Live feed")
+        st.fragment(render_feed, run_every=every)(client, settings)
+
+
+main()

@@ -1,0 +1,199 @@
+"""The feed client: one background thread that follows the hub over the JSON protocol.
+
+The thread owns the WebSocket and an HTTP client. It only writes to a `LiveStore` (bounded,
+locked); pages read snapshots of it. Nothing here knows about Streamlit.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+import websocket
+
+from dashboard.backoff import Backoff
+from dashboard.history import HistorySource, HttpHistory
+from dashboard.rooms import plan_rooms
+from dashboard.settings import DashboardSettings
+from dashboard.sockets import close_quietly
+from dashboard.stats import fetch_stats
+from dashboard.store import FeedMessage, Link, LinkState, LiveStore, Snapshot
+
+log = logging.getLogger("desafio.dashboard.feed")
+
+RECV_TIMEOUT = 0.5  # how often a quiet connection wakes up to poll /stats
+QUIET_PING = 15.0  # seconds without frames before an application ping
+DEAD_AFTER = 45.0  # seconds without frames (not even a pong) before the link counts as lost
+FAILURES_BEFORE_DOWN = 3  # failed reconnects before "reconnecting" becomes "backend down"
+
+
+class LinkLost(Exception):
+    """The backend closed the feed connection or stopped answering."""
+
+
+class FeedClient:
+    """Follows the backend's rooms in a daemon thread; `snapshot()` is safe from any thread."""
+
+    def __init__(self, settings: DashboardSettings, history: HistorySource | None = None) -> None:
+        self.settings = settings
+        self.store = LiveStore(settings.feed_size, settings.series_size, settings.text_limit)
+        self._http = httpx.Client(timeout=2.0)
+        self._history = history or HttpHistory(self._http, settings.backend_url)
+        self._stop = threading.Event()
+        self._tried = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="dashboard-feed", daemon=True)
+        self._followed: set[str] = set()
+        self._pending: set[str] = set()
+        # Last message id seen per room: where history resumes after a reconnect.
+        self.last_ids: dict[str, int] = {}
+        self._resumed = False
+        self._backfilled: set[tuple[str, int]] = set()
+
+    def start(self) -> FeedClient:
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        self._thread.join(timeout)
+        self._http.close()
+
+    def wait_first_attempt(self, timeout: float) -> bool:
+        """Block until the first connection attempt succeeded or failed (True), or timeout."""
+        return self._tried.wait(timeout)
+
+    def snapshot(self) -> Snapshot:
+        return self.store.snapshot()
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def _run(self) -> None:
+        backoff = Backoff(maximum=self.settings.backoff_max_seconds)
+        failures = 0
+        query = urlencode({"format": "json", "name": self.settings.feed_name})
+        while not self._stop.is_set():
+            try:
+                ws = websocket.create_connection(
+                    f"{self.settings.ws_url}?{query}", timeout=RECV_TIMEOUT + 4.5
+                )
+            except (OSError, websocket.WebSocketException) as exc:
+                failures += 1
+                delay = backoff.next()
+                down = not self._resumed or failures >= FAILURES_BEFORE_DOWN
+                state = LinkState.DOWN if down else LinkState.RECONNECTING
+                self.store.set_link(Link(state, _describe(exc), failures, time.monotonic() + delay))
+                self._tried.set()
+                self._stop.wait(delay)
+                continue
+            backoff.reset()
+            failures = 0
+            log.info("feed connected to %s", self.settings.ws_url)
+            self.store.set_link(Link(LinkState.CONNECTED))
+            self._tried.set()
+            try:
+                self._follow(ws)
+            except (OSError, websocket.WebSocketException, LinkLost, ValueError) as exc:
+                log.warning("feed connection lost: %s", _describe(exc))
+                self.store.set_link(Link(LinkState.RECONNECTING, _describe(exc)))
+            finally:
+                close_quietly(ws)
+            self._resumed = True
+
+    def _follow(self, ws: websocket.WebSocket) -> None:
+        ws.settimeout(RECV_TIMEOUT)
+        rejoin = self._followed | {self.settings.default_room}
+        self._followed, self._pending, self._backfilled = set(), set(), set()
+        for room in sorted(rejoin):
+            self._subscribe(ws, room)
+        next_poll = 0.0
+        last_frame = time.monotonic()
+        pinged = False
+        while not self._stop.is_set():
+            now = time.monotonic()
+            if now >= next_poll:
+                next_poll = now + self.settings.poll_seconds
+                self._poll(ws)
+            try:
+                frame = ws.recv()
+            except websocket.WebSocketTimeoutException:
+                quiet = time.monotonic() - last_frame
+                if quiet > DEAD_AFTER:
+                    raise LinkLost(f"no frames for {quiet:.0f}s") from None
+                if quiet > QUIET_PING and not pinged:
+                    ws.send('{"type":"ping"}')
+                    pinged = True
+                continue
+            if not isinstance(frame, str) or not frame:
+                raise LinkLost("closed by the backend")
+            last_frame, pinged = time.monotonic(), False
+            for line in frame.split("\n"):
+                self._handle(json.loads(line))
+
+    def _subscribe(self, ws: websocket.WebSocket, room: str) -> None:
+        self._pending.add(room)
+        ws.send(json.dumps({"type": "subscribe", "room": room}))
+
+    def _poll(self, ws: websocket.WebSocket) -> None:
+        try:
+            sample = fetch_stats(self._http, self.settings.backend_url, time.time())
+        except (httpx.HTTPError, KeyError, TypeError, ValueError) as exc:
+            log.warning("/stats unavailable: %s", _describe(exc))
+            return
+        self.store.add_sample(sample)
+        following = self._followed | self._pending
+        join, leave = plan_rooms(
+            sample.rooms, following, self.settings.default_room, self.settings.max_rooms
+        )
+        for room in join:
+            self._subscribe(ws, room)
+        for room in leave:
+            self._followed.discard(room)
+            ws.send(json.dumps({"type": "unsubscribe", "room": room}))
+        self.store.set_rooms(tuple(sorted(self._followed)))
+
+    def _handle(self, obj: dict[str, Any]) -> None:
+        kind = obj.get("type")
+        if kind == "message":
+            self._record(obj, live=True)
+        elif kind == "subscribed":
+            room = str(obj["room"])
+            self._pending.discard(room)
+            self._followed.add(room)
+            self.store.set_rooms(tuple(sorted(self._followed)))
+            if self._resumed and room in self.last_ids:
+                self._backfill(room)
+        elif kind == "error":
+            # A refused subscribe (too_many_rooms, say) stays pending until the next connection,
+            # so polls do not repeat it every second.
+            log.warning("backend refused a feed frame: %s", obj.get("code"))
+
+    def _record(self, obj: dict[str, Any], live: bool) -> None:
+        room, msg_id = str(obj["room"]), int(obj["id"])
+        if live and (room, msg_id) in self._backfilled:
+            return
+        self.last_ids[room] = max(self.last_ids.get(room, 0), msg_id)
+        self.store.add_message(
+            FeedMessage(msg_id, room, str(obj["sender"]), str(obj["text"]), str(obj["ts"]))
+        )
+
+    def _backfill(self, room: str) -> None:
+        for obj in self._history.after(room, self.last_ids[room], self.settings.feed_size):
+            self._backfilled.add((room, int(obj["id"])))
+            self._record(obj, live=False)
+
+
+def _describe(exc: BaseException) -> str:
+    """A one-line reason for the page and the log, without message contents."""
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(exc, websocket.WebSocketBadStatusException):
+        return f"handshake refused with HTTP {exc.status_code}"
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

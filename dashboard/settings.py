@@ -1,0 +1,47 @@
+"""Where the backend is and how much the dashboard keeps, read from the environment."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+DEFAULT_BACKEND_URL = "http://127.0.0.1:8765"
+
+
+@dataclass(frozen=True, slots=True)
+class DashboardSettings:
+    """Everything the dashboard can be told; `from_env` reads BACKEND_URL and friends."""
+
+    backend_url: str = DEFAULT_BACKEND_URL
+    default_room: str = "lobby"
+    # Messages kept for the feed, whatever the traffic: the feed's memory bound.
+    feed_size: int = 500
+    # Longest text kept per message; the backend allows 64 KiB, a feed row needs far less.
+    text_limit: int = 500
+    # Seconds of /stats samples kept for the charts (one sample per poll).
+    series_size: int = 300
+    # The backend refuses more than this many rooms per connection (MAX_ROOMS_PER_CONNECTION).
+    max_rooms: int = 32
+    poll_seconds: float = 1.0
+    refresh_seconds: float = 1.0
+    feed_name: str = "dashboard"
+    backoff_max_seconds: float = 8.0
+
+    @property
+    def ws_url(self) -> str:
+        """The WebSocket endpoint derived from the HTTP address: http→ws, https→wss, then /ws."""
+        base = self.backend_url.rstrip("/")
+        if base.startswith("https://"):
+            return "wss://" + base.removeprefix("https://") + "/ws"
+        return "ws://" + base.removeprefix("http://") + "/ws"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> DashboardSettings:
+        """BACKEND_URL, DASHBOARD_FEED_SIZE, DASHBOARD_REFRESH_SECONDS; defaults otherwise."""
+        env = os.environ if env is None else env
+        return cls(
+            backend_url=env.get("BACKEND_URL", DEFAULT_BACKEND_URL).rstrip("/"),
+            feed_size=max(1, int(env.get("DASHBOARD_FEED_SIZE", 500))),
+            refresh_seconds=max(0.2, float(env.get("DASHBOARD_REFRESH_SECONDS", 1.0))),
+        )

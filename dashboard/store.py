@@ -1,0 +1,105 @@
+"""What the feed thread shares with the page: bounded, guarded by one lock, copied out whole."""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from dashboard.stats import RoomRates, SeriesPoint, StatsSample, point_of
+
+
+class LinkState(StrEnum):
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    RECONNECTING = "reconnecting"
+    DOWN = "down"
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """The feed connection's state; `retry_at` (monotonic) is when the next attempt is due."""
+
+    state: LinkState = LinkState.CONNECTING
+    detail: str = ""
+    failures: int = 0
+    retry_at: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedMessage:
+    id: int
+    room: str
+    sender: str
+    text: str
+    ts: str
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """A consistent copy of everything the page renders, taken under the lock."""
+
+    link: Link
+    messages: tuple[FeedMessage, ...]  # newest first
+    series: tuple[SeriesPoint, ...]  # oldest first
+    stats: StatsSample | None
+    room_rates: dict[str, float] = field(default_factory=dict)
+    rooms: tuple[str, ...] = ()  # rooms the feed is subscribed to
+    received: int = 0
+
+
+class LiveStore:
+    """Bounded buffers written by the feed thread and read by page runs."""
+
+    def __init__(self, feed_size: int, series_size: int, text_limit: int) -> None:
+        self._lock = threading.Lock()
+        self._messages: deque[FeedMessage] = deque(maxlen=feed_size)
+        self._series: deque[SeriesPoint] = deque(maxlen=series_size)
+        self._rates = RoomRates()
+        self._text_limit = text_limit
+        self._link = Link()
+        self._stats: StatsSample | None = None
+        self._room_rates: dict[str, float] = {}
+        self._rooms: tuple[str, ...] = ()
+        self._received = 0
+
+    def add_message(self, message: FeedMessage) -> None:
+        if len(message.text) > self._text_limit:
+            message = FeedMessage(
+                message.id,
+                message.room,
+                message.sender,
+                message.text[: self._text_limit] + "…",
+                message.ts,
+            )
+        with self._lock:
+            self._messages.append(message)
+            self._received += 1
+
+    def add_sample(self, sample: StatsSample) -> None:
+        rates = self._rates.add(sample)
+        with self._lock:
+            self._stats = sample
+            self._room_rates = rates
+            self._series.append(point_of(sample))
+
+    def set_link(self, link: Link) -> None:
+        with self._lock:
+            self._link = link
+
+    def set_rooms(self, rooms: tuple[str, ...]) -> None:
+        with self._lock:
+            self._rooms = rooms
+
+    def snapshot(self) -> Snapshot:
+        with self._lock:
+            return Snapshot(
+                link=self._link,
+                messages=tuple(reversed(self._messages)),
+                series=tuple(self._series),
+                stats=self._stats,
+                room_rates=dict(self._room_rates),
+                rooms=self._rooms,
+                received=self._received,
+            )

@@ -1,0 +1,133 @@
+"""What the page shows, as plain data: snapshots in, rows, series and banners out.
+
+Kept free of Streamlit so that every decision about what to render is testable on its own.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from html import escape
+from typing import Literal
+
+from dashboard.stats import SeriesPoint, StatsSample
+from dashboard.store import FeedMessage, Link, LinkState
+
+ALL_ROOMS = "All rooms"
+
+
+@dataclass(frozen=True, slots=True)
+class Banner:
+    kind: Literal["success", "warning", "error", "info"]
+    text: str
+
+
+def banner(link: Link, backend_url: str, now: float | None = None) -> Banner:
+    """The connection state at a glance, with when the next attempt is due."""
+    now = time.monotonic() if now is None else now
+    retry = ""
+    if link.retry_at is not None:
+        retry = f" Retrying in {max(0.0, link.retry_at - now):.0f}s (attempt {link.failures + 1})."
+    reason = f" ({link.detail})" if link.detail else ""
+    if link.state is LinkState.CONNECTED:
+        return Banner("success", f"Connected to {backend_url}")
+    if link.state is LinkState.CONNECTING:
+        return Banner("info", f"Connecting to {backend_url}…")
+    if link.state is LinkState.RECONNECTING:
+        return Banner("warning", f"Reconnecting to {backend_url}{reason}.{retry}")
+    return Banner("error", f"Backend unavailable at {backend_url}{reason}.{retry}")
+
+
+def clock(ts: str) -> str:
+    """HH:MM:SS.mmm (UTC) of an ISO-8601 timestamp; the input unchanged if it is not one."""
+    try:
+        return datetime.fromisoformat(ts).strftime("%H:%M:%S.%f")[:-3]
+    except ValueError:
+        return ts
+
+
+def feed_rows(
+    messages: Iterable[FeedMessage], room: str = ALL_ROOMS, limit: int = 200
+) -> list[dict[str, str]]:
+    """Newest first (as given), filtered to one room unless ALL_ROOMS, at most `limit` rows."""
+    rows: list[dict[str, str]] = []
+    for msg in messages:
+        if room != ALL_ROOMS and msg.room != room:
+            continue
+        rows.append(
+            {"time": clock(msg.ts), "room": msg.room, "sender": msg.sender, "text": msg.text}
+        )
+        if len(rows) >= limit:
+            break
+    return rows
+
+
+def feed_html(rows: Sequence[dict[str, str]]) -> str:
+    """The feed as an HTML table; every field escaped, so a message can never inject markup."""
+    if not rows:
+        return '<p class="feed-empty">No messages yet.</p>'
+    body = "".join(
+        "<tr>"
+        f'<td class="feed-time">{escape(row["time"])}</td>'
+        f'<td class="feed-room">{escape(row["room"])}</td>'
+        f'<td class="feed-sender">{escape(row["sender"])}</td>'
+        f'<td class="feed-text">{escape(row["text"])}</td>'
+        "</tr>"
+        for row in rows
+    )
+    head = "<tr><th>time (UTC)</th><th>room</th><th>sender</th><th>text</th></tr>"
+    return f'<table class="feed"><thead>{head}</thead><tbody>{body}</tbody></table>'
+
+
+def room_options(
+    rooms: Iterable[str], stats: StatsSample | None, chosen: str | None = None
+) -> list[str]:
+    """Filter choices: every followed or listed room, after the 'all' choice.
+
+    The room chosen now stays a choice even once it empties: otherwise the filter would jump
+    back to all rooms under the operator's eyes.
+    """
+    listed = set(rooms) | (set(stats.rooms) if stats else set())
+    if chosen and chosen != ALL_ROOMS:
+        listed.add(chosen)
+    return [ALL_ROOMS, *sorted(listed)]
+
+
+def rooms_rows(stats: StatsSample | None, rates: dict[str, float]) -> list[dict[str, object]]:
+    """The rooms table: busiest first."""
+    if stats is None:
+        return []
+    ordered = sorted(
+        stats.rooms.items(),
+        key=lambda item: (-rates.get(item[0], 0.0), -item[1].connections, item[0]),
+    )
+    return [
+        {
+            "room": room,
+            "connections": figures.connections,
+            "messages/s": round(rates.get(room, 0.0), 1),
+            "messages": figures.messages,
+            "last message": clock(figures.last_message_at) if figures.last_message_at else "—",
+        }
+        for room, figures in ordered
+    ]
+
+
+def rate_series(points: Sequence[SeriesPoint]) -> dict[str, list[object]]:
+    """Columns for the messages-per-second chart (time in local wall clock)."""
+    return {
+        "time": [datetime.fromtimestamp(p.at) for p in points],
+        "messages/s": [p.messages_per_second for p in points],
+    }
+
+
+def connection_series(points: Sequence[SeriesPoint]) -> dict[str, list[object]]:
+    """Columns for the connections chart: total, text and JSON clients."""
+    return {
+        "time": [datetime.fromtimestamp(p.at) for p in points],
+        "total": [p.connections for p in points],
+        "text": [p.text_connections for p in points],
+        "json": [p.json_connections for p in points],
+    }

@@ -1,0 +1,115 @@
+// The JSON wire protocol as the browser sees it (docs/protocol.md): addresses, frames to send,
+// how to read what arrives, and what the server's codes mean in plain words. Pure functions only,
+// so the rest of the client never builds a frame or parses one by hand.
+
+// Same rules as the server (backend/protocol.py, backend/routes/ws.py): checking them here lets the
+// page explain a bad name before the handshake is refused with a bare, wordless close.
+export const ROOM_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
+export const NAME_PATTERN = /^[^\u0000-\u001f\u007f]{1,32}$/u;
+// The server's default MAX_MESSAGE_BYTES; a bigger frame makes it close the connection (1009).
+export const MAX_FRAME_BYTES = 64 * 1024;
+export const DEFAULT_ROOM = "lobby";
+// Opened from disk there is no origin to talk to: assume the backend runs locally on its port.
+const DISK_FALLBACK = { http: "http://localhost:8765", ws: "ws://localhost:8765" };
+
+/** The HTTP origin of the backend: the page's own, or the local default when opened from disk. */
+export function httpBase(loc = window.location) {
+  return loc.protocol.startsWith("http") ? loc.origin : DISK_FALLBACK.http;
+}
+
+/** The WebSocket address in JSON mode, carrying the display name when there is one. */
+export function socketUrl(name, loc = window.location) {
+  const base = loc.protocol.startsWith("http")
+    ? `${loc.protocol === "https:" ? "wss" : "ws"}://${loc.host}`
+    : DISK_FALLBACK.ws;
+  const query = new URLSearchParams({ format: "json" });
+  if (name) query.set("name", name);
+  return `${base}/ws?${query}`;
+}
+
+/** The address of a room's stored messages (the persistence API). */
+export function historyUrl(room, { limit, after, before } = {}, loc = window.location) {
+  const query = new URLSearchParams();
+  if (limit != null) query.set("limit", String(limit));
+  if (after != null) query.set("after", String(after));
+  if (before != null) query.set("before", String(before));
+  return `${httpBase(loc)}/rooms/${encodeURIComponent(room)}/messages?${query}`;
+}
+
+/**
+ * The server objects in one frame. The server batches: a frame may hold several JSON objects
+ * separated by "\n", so a frame is never parsed as a single object.
+ */
+export function parseFrame(data) {
+  if (typeof data !== "string") return [];
+  const objects = [];
+  for (const line of data.split("\n")) {
+    if (!line.trim()) continue;
+    try {
+      const obj = JSON.parse(line);
+      if (obj && typeof obj === "object" && typeof obj.type === "string") objects.push(obj);
+    } catch {
+      // One unreadable line must not take the rest of the frame down with it.
+      console.warn("ignored a line that is not JSON:", line.slice(0, 80));
+    }
+  }
+  return objects;
+}
+
+export const frames = {
+  subscribe: (room) => ({ type: "subscribe", room }),
+  unsubscribe: (room) => ({ type: "unsubscribe", room }),
+  publish: (room, text, ref) => ({ type: "publish", room, text, ref }),
+  ping: () => ({ type: "ping" }),
+};
+
+/** Bytes of a frame once encoded, as the server counts them (UTF-8). */
+export function frameBytes(frame) {
+  return new TextEncoder().encode(JSON.stringify(frame)).length;
+}
+
+export function validName(name) {
+  return NAME_PATTERN.test(name);
+}
+
+export function validRoom(room) {
+  return ROOM_PATTERN.test(room);
+}
+
+const ERROR_WORDS = {
+  rate_limited:
+    "You are sending messages too fast, so that one was not delivered. Wait a moment and try again.",
+  invalid_room:
+    "That room name is not allowed. Use 1 to 64 letters, digits, dots, dashes or underscores.",
+  too_many_rooms: "You are in too many rooms at once. Leave one before joining another.",
+  not_subscribed: "You are not in that room any more.",
+  message_too_big: "That message is too long to send. Please shorten it.",
+  invalid_json: "The server could not read what this page sent. Reloading the page may help.",
+  invalid_frame: "The server could not read what this page sent. Reloading the page may help.",
+  unknown_type: "The server did not understand a request from this page. Try reloading it.",
+};
+
+/** An `error` object from the server, said so that anyone understands it. */
+export function describeError(code, detail) {
+  if (code in ERROR_WORDS) return ERROR_WORDS[code];
+  if (code === "invalid_field") return `The server refused that message (${detail}).`;
+  return detail ? `Something went wrong: ${detail}` : "Something went wrong.";
+}
+
+/** Why the connection closed, in plain words; null when there is nothing worth telling. */
+export function describeClose(code) {
+  switch (code) {
+    case 1001:
+      return "The server is restarting.";
+    case 1008:
+      return "The server disconnected you for sending too much too quickly.";
+    case 1009:
+      return "That message was too long for the server, so it dropped the connection.";
+    case 1013:
+      return "The server is full right now.";
+    case 4000:
+      return "The connection was too slow to keep up.";
+    default:
+      return null;
+  }
+}

@@ -1,0 +1,83 @@
+"""Limits and bad input: size, rate, binary frames, capacity. Each has a documented answer."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+import websocket
+
+from backend.closecodes import CloseCode
+from tests.support.clients import JsonClient, connect
+from tests.support.server import ServerFactory, ServerProcess
+
+
+def read_close_code(ws: websocket.WebSocket) -> int:
+    """Read until the server's close frame; return its code."""
+    while True:
+        opcode, data = ws.recv_data(control_frame=True)
+        if opcode == websocket.ABNF.OPCODE_CLOSE:
+            return int.from_bytes(data[:2], "big")
+
+
+@pytest.mark.parametrize("query", ["", "?format=json"])
+def test_a_frame_over_the_size_limit_closes_with_1009(server: ServerProcess, query: str) -> None:
+    ws = connect(server.ws + query)
+    ws.send("x" * (64 * 1024 + 1))
+    assert read_close_code(ws) == CloseCode.MESSAGE_TOO_BIG
+
+
+def test_a_frame_at_the_size_limit_is_relayed(server: ServerProcess) -> None:
+    a, b = connect(server.ws + "?room=big"), connect(server.ws + "?room=big")
+    a.send("y" * (64 * 1024))
+    assert b.recv() == "y" * (64 * 1024)
+    a.close()
+    b.close()
+
+
+@pytest.mark.parametrize("query", ["", "?format=json"])
+def test_a_binary_frame_closes_with_1003(server: ServerProcess, query: str) -> None:
+    ws = connect(server.ws + query)
+    ws.send_binary(b"\x00\x01")
+    assert read_close_code(ws) == CloseCode.UNSUPPORTED_DATA
+
+
+def test_excess_messages_get_rate_limited_errors_and_are_not_relayed(
+    make_server: ServerFactory,
+) -> None:
+    server = make_server({"RATE_LIMIT_PER_SECOND": "0.01", "RATE_LIMIT_BURST": "3"})
+    author, reader = JsonClient(server.ws, "room=rl"), JsonClient(server.ws, "room=rl")
+    author.next_of("subscribed")
+    reader.next_of("subscribed")
+    for n in range(5):
+        author.send(type="publish", room="rl", text=f"m{n}", ref=f"r{n}")
+    answers = [author.next(skip=("presence",)) for _ in range(5)]
+    assert [a["type"] for a in answers] == ["ack", "ack", "ack", "error", "error"]
+    assert answers[3]["code"] == "rate_limited"
+    assert [reader.next_of("message")["text"] for _ in range(3)] == ["m0", "m1", "m2"]
+    reader.send(type="ping")
+    assert reader.next_of("pong") == {"type": "pong"}  # m3 and m4 never arrived before it
+    author.close()
+    reader.close()
+
+
+def test_persistent_rate_abuse_is_closed_with_1008(make_server: ServerFactory) -> None:
+    server = make_server(
+        {"RATE_LIMIT_PER_SECOND": "0.01", "RATE_LIMIT_BURST": "1", "RATE_LIMIT_STRIKES": "5"}
+    )
+    ws = connect(server.ws)
+    for _ in range(6):
+        ws.send("spam")
+    assert read_close_code(ws) == CloseCode.POLICY_VIOLATION
+    metrics = httpx.get(server.http + "/metrics").text
+    assert 'desafio_server_closes_total{code="1008"} 1.0' in metrics
+    assert 'desafio_errors_total{code="rate_limited"} 4.0' in metrics
+
+
+def test_connections_over_the_maximum_are_refused_with_503(make_server: ServerFactory) -> None:
+    server = make_server({"MAX_CONNECTIONS": "2"})
+    first, second = connect(server.ws), connect(server.ws)
+    with pytest.raises(websocket.WebSocketBadStatusException) as refused:
+        connect(server.ws)
+    assert refused.value.status_code == 503
+    first.close()
+    second.close()

@@ -1,0 +1,114 @@
+"""The feed client against a real backend: it follows rooms, reconnects, and stays bounded."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from dashboard.feed import FeedClient
+from dashboard.store import LinkState
+from tests.support.clients import JsonClient
+from tests.support.server import ServerProcess, free_port
+from tests.support.waiting import eventually
+
+Feed = Callable[..., FeedClient]
+
+
+def texts(feed: FeedClient) -> list[str]:
+    return [msg.text for msg in feed.snapshot().messages]
+
+
+def connected(feed: FeedClient) -> bool:
+    return feed.snapshot().link.state is LinkState.CONNECTED and "lobby" in feed.snapshot().rooms
+
+
+def test_feed_client_receives_messages_published_by_another_client(
+    server: ServerProcess, make_feed: Feed
+) -> None:
+    feed = make_feed(server.http)
+    eventually(lambda: connected(feed), what="the feed to follow lobby")
+    author = JsonClient(server.ws, "name=alice")
+    try:
+        author.send(type="publish", room="lobby", text="first", ref="1")
+        author.send(type="publish", room="lobby", text="second", ref="2")
+        eventually(lambda: texts(feed)[:2] == ["second", "first"], what="both messages")
+    finally:
+        author.close()
+    newest = feed.snapshot().messages[0]
+    assert (newest.room, newest.sender) == ("lobby", "alice")
+    assert feed.last_ids["lobby"] == newest.id
+
+
+def test_feed_client_follows_a_room_that_stats_lists(
+    server: ServerProcess, make_feed: Feed
+) -> None:
+    feed = make_feed(server.http)
+    member = JsonClient(server.ws, "name=bob&room=ops")
+    try:
+        eventually(lambda: "ops" in feed.snapshot().rooms, what="the feed to follow ops")
+        member.send(type="publish", room="ops", text="deploy done")
+        eventually(lambda: "deploy done" in texts(feed), what="the ops message")
+    finally:
+        member.close()
+
+
+def test_feed_client_leaves_a_room_once_it_is_the_only_member(
+    server: ServerProcess, make_feed: Feed
+) -> None:
+    feed = make_feed(server.http)
+    member = JsonClient(server.ws, "name=carol&room=ephemeral")
+    eventually(lambda: "ephemeral" in feed.snapshot().rooms, what="the feed to follow it")
+    member.close()
+    eventually(lambda: "ephemeral" not in feed.snapshot().rooms, what="the feed to leave it")
+
+    def forgotten() -> bool:
+        stats = feed.snapshot().stats
+        return stats is not None and "ephemeral" not in stats.rooms
+
+    eventually(forgotten, what="the backend to forget the room")
+
+
+def test_feed_client_survives_a_backend_restart(
+    make_server: Callable[..., ServerProcess], make_feed: Feed
+) -> None:
+    first = make_server()
+    feed = make_feed(first.http, backoff_max_seconds=1.0)
+    eventually(lambda: connected(feed), what="the first connection")
+    first.terminate()
+    eventually(
+        lambda: feed.snapshot().link.state is not LinkState.CONNECTED, what="the loss to show"
+    )
+    second = make_server(port=first.port)
+    eventually(lambda: connected(feed), timeout=20.0, what="the feed to reconnect")
+    author = JsonClient(second.ws, "name=dave")
+    try:
+        author.send(type="publish", room="lobby", text="after the restart")
+        eventually(lambda: "after the restart" in texts(feed), what="a message after restart")
+    finally:
+        author.close()
+
+
+def test_feed_client_reports_the_backend_down_when_nothing_listens(make_feed: Feed) -> None:
+    feed = make_feed(f"http://127.0.0.1:{free_port()}")
+    assert feed.wait_first_attempt(10.0)
+    link = feed.snapshot().link
+    assert link.state is LinkState.DOWN
+    assert link.detail == "connection refused" and link.retry_at is not None
+    assert feed.alive
+
+
+def test_feed_client_bounds_its_memory(server: ServerProcess, make_feed: Feed) -> None:
+    feed = make_feed(server.http, feed_size=20, text_limit=50)
+    eventually(lambda: connected(feed), what="the feed to follow lobby")
+    author = JsonClient(server.ws, "name=erin")
+    try:
+        for n in range(60):
+            author.send(type="publish", room="lobby", text=f"m{n} " + "x" * 5000, ref=str(n))
+        for _ in range(60):
+            author.next_of("ack")
+        eventually(lambda: feed.snapshot().received == 60, what="all 60 messages")
+    finally:
+        author.close()
+    messages = feed.snapshot().messages
+    assert len(messages) == 20
+    assert messages[0].text.startswith("m59 ") and messages[-1].text.startswith("m40 ")
+    assert all(len(msg.text) <= 51 for msg in messages)
