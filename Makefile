@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install system-deps run test test-only lint format bench clean
+.PHONY: install system-deps run cluster migrate dashboard test test-only lint format bench bench-smoke clean
 
 install: $(STAMP)
 
@@ -18,6 +18,17 @@ system-deps:
 
 run: install
 	$(VENV)/bin/honcho start
+
+# Two instances behind nginx on :8765, sharing one Redis (docs/cluster.md).
+cluster: install system-deps
+	$(VENV)/bin/honcho -f Procfile.cluster start
+
+# Apply database migrations (the server also applies them at start-up); DATABASE_URL picks the DB.
+migrate: install
+	$(PY) -c "from backend.config import get_settings; from backend.storage.migrate import upgrade; upgrade(get_settings().database_url)"
+
+dashboard: install
+	$(VENV)/bin/streamlit run dashboard/app.py --server.headless true --browser.gatherUsageStats false --server.address 127.0.0.1
 
 lint: install
 	$(VENV)/bin/ruff check .
@@ -35,6 +46,9 @@ test-only: install
 
 bench: install
 	$(PY) -m bench $(BENCH_ARGS)
+
+bench-smoke: install
+	$(PY) -m bench --scale smoke --peers hub,websockets
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -13,8 +13,11 @@ class CloseCode(IntEnum):
     POLICY_VIOLATION = 1008
     # A frame larger than MAX_MESSAGE_BYTES.
     MESSAGE_TOO_BIG = 1009
+    # Sent by uvicorn when a keepalive ping goes unanswered (WS_PING_TIMEOUT).
     INTERNAL_ERROR = 1011
-    # The server is at MAX_CONNECTIONS.
-    TRY_AGAIN_LATER = 1013
     # The connection's outbound queue overflowed: it stopped reading (or its network did).
     SLOW_CONSUMER = 4000
+    # The connection's token expired (refresh it in time with an `auth` frame).
+    TOKEN_EXPIRED = 4001
+    # An admin kicked this connection or its user (POST /admin/.../kick).
+    KICKED = 4002

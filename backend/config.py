@@ -5,14 +5,31 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from backend.auth.rooms import RoomAccess
+
+# An HS256 secret shorter than this, or one of these placeholders, is refused with AUTH_REQUIRED.
+MIN_SECRET_LENGTH = 32
+PLACEHOLDER_SECRETS = frozenset({"", "change-me", "changeme", "secret", "jwt-secret"})
+
+
+def weak_secret(secret: str) -> bool:
+    """A secret that is guessable: a known placeholder, or too short to resist brute force."""
+    return secret in PLACEHOLDER_SECRETS or len(secret) < MIN_SECRET_LENGTH
 
 
 class Settings(BaseSettings):
     """One class, one place: every tunable of the server lives here."""
 
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        # A refused setting must not print the others (JWT_SECRET, a DATABASE_URL password).
+        hide_input_in_errors=True,
+    )
 
     # Where to listen (used by `python -m backend`; the uvicorn CLI takes its own flags).
     host: str = "0.0.0.0"
@@ -43,11 +60,67 @@ class Settings(BaseSettings):
 
     # Fan-out between instances: memory:// (one process) or redis://host:port/db.
     broker_url: str = "memory://"
+    # REDIS_URL, the name hosting platforms set: used as the broker when BROKER_URL is unset.
+    redis_url: str | None = None
+
+    # Message storage: sqlite+aiosqlite:///path, postgresql+asyncpg://..., or none.
+    database_url: str = "sqlite+aiosqlite:///data/desafio.db"
+    # Rows per transaction at most; the writer takes whatever queued while the last one committed.
+    store_batch_size: int = Field(default=500, ge=1)
+    # Retention (0 disables a rule), enforced every retention_interval_seconds.
+    retention_max_age_seconds: float = Field(default=0, ge=0)
+    retention_max_per_room: int = Field(default=0, ge=0)
+    retention_interval_seconds: float = Field(default=60.0, gt=0)
+    # A subscriber further behind than this many messages gets recovered=false (reload instead).
+    max_replay: int = Field(default=10_000, ge=1)
+    # A (sender, ref) seen within this window is acknowledged again instead of published twice.
+    idempotency_window_seconds: float = Field(default=600.0, ge=0)
+    idempotency_max_refs: int = Field(default=100_000, ge=1)
+
+    # Authentication and authorization (docs/security.md).
+    auth_required: bool = False
+    jwt_secret: SecretStr = SecretStr("")
+    jwt_algorithm: Literal["HS256", "RS256"] = "HS256"
+    # RS256: PEM files. The private key signs (login); the public key alone verifies tokens that
+    # another service issued (login is then unavailable here).
+    jwt_private_key_file: str | None = None
+    jwt_public_key_file: str | None = None
+    token_ttl_seconds: int = Field(default=3600, ge=1)
+    registration_open: bool = True
+    # A JSON-mode client without a token in the handshake must send an `auth` frame within this.
+    auth_timeout_seconds: float = Field(default=5.0, gt=0)
+    # PRIVATE_ROOMS='{"staff": {"users": ["ana"], "roles": ["admin"]}}'; other rooms are open.
+    private_rooms: dict[str, RoomAccess] = Field(default_factory=dict)
+    # Failed logins allowed per username and per client address within the window, then 429.
+    login_failures_per_user: int = Field(default=5, ge=1)
+    login_failures_per_address: int = Field(default=20, ge=1)
+    login_window_seconds: float = Field(default=300.0, gt=0)
 
     # Operations
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = "text"
     frontend_dir: str = "frontend"
+
+    @model_validator(mode="after")
+    def _redis_url_is_the_broker(self) -> Settings:
+        if self.redis_url and "broker_url" not in self.model_fields_set:
+            self.broker_url = self.redis_url
+        return self
+
+    @model_validator(mode="after")
+    def _auth_has_a_strong_key(self) -> Settings:
+        # Refusing to start beats running "secured" by a secret an attacker can guess.
+        if not self.auth_required:
+            return self
+        if self.jwt_algorithm == "RS256":
+            if not self.jwt_public_key_file:
+                raise ValueError("AUTH_REQUIRED with RS256 needs JWT_PUBLIC_KEY_FILE")
+        elif weak_secret(self.jwt_secret.get_secret_value()):
+            raise ValueError(
+                f"AUTH_REQUIRED needs a JWT_SECRET of at least {MIN_SECRET_LENGTH} random "
+                "characters (e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)"
+            )
+        return self
 
 
 @lru_cache

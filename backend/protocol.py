@@ -11,11 +11,22 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 ROOM_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"
 RoomName = Annotated[str, Field(pattern=ROOM_PATTERN, description="1-64 of A-Z a-z 0-9 _ . -")]
 Ref = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+def _no_nul(text: str) -> str:
+    # PostgreSQL's text type cannot hold U+0000; refusing it everywhere keeps behaviour the same
+    # whichever database is behind the hub.
+    if "\x00" in text:
+        raise ValueError("must not contain NUL (U+0000)")
+    return text
+
+
+MessageText = Annotated[str, AfterValidator(_no_nul)]
 
 
 class _Frame(BaseModel):
@@ -27,6 +38,8 @@ class _Frame(BaseModel):
 class Subscribe(_Frame):
     type: Literal["subscribe"]
     room: RoomName
+    since: int | None = Field(default=None, ge=0, description="Replay every message after this id")
+    history: int = Field(default=0, ge=0, le=500, description="Send the last N messages first")
 
 
 class Unsubscribe(_Frame):
@@ -37,7 +50,7 @@ class Unsubscribe(_Frame):
 class Publish(_Frame):
     type: Literal["publish"]
     room: RoomName
-    text: str
+    text: MessageText
     data: dict[str, Any] | None = None
     ref: Ref | None = None
 
@@ -46,8 +59,17 @@ class Ping(_Frame):
     type: Literal["ping"]
 
 
-ClientFrame = Annotated[Subscribe | Unsubscribe | Publish | Ping, Field(discriminator="type")]
-CLIENT_TYPES = ("subscribe", "unsubscribe", "publish", "ping")
+class Auth(_Frame):
+    """First frame when the handshake carried no token (AUTH_REQUIRED), or a token refresh."""
+
+    type: Literal["auth"]
+    token: str = Field(min_length=1, max_length=8192, repr=False)
+
+
+ClientFrame = Annotated[
+    Subscribe | Unsubscribe | Publish | Ping | Auth, Field(discriminator="type")
+]
+CLIENT_TYPES = ("subscribe", "unsubscribe", "publish", "ping", "auth")
 
 
 class Message(_Frame):
@@ -78,6 +100,11 @@ class Subscribed(_Frame):
     room: str
     count: int = Field(description="Members of the room now, this connection included")
     members: list[str] = Field(description="Names of the other members (at most 200)")
+    recovered: bool | None = Field(
+        default=None,
+        description="With `since`: true when every message after it follows; false when some "
+        "are gone (retention) or too many to replay: reload history instead",
+    )
 
 
 class Unsubscribed(_Frame):
@@ -104,8 +131,16 @@ class Pong(_Frame):
     type: Literal["pong"] = "pong"
 
 
+class Authenticated(_Frame):
+    """The answer to a token refresh (`auth` frame on an authenticated connection)."""
+
+    type: Literal["authenticated"] = "authenticated"
+    name: str
+    expires_in: int = Field(description="Seconds until the new token expires")
+
+
 ServerObject = Annotated[
-    Message | Ack | Welcome | Subscribed | Unsubscribed | Presence | Error | Pong,
+    Message | Ack | Welcome | Subscribed | Unsubscribed | Presence | Error | Pong | Authenticated,
     Field(discriminator="type"),
 ]
 
@@ -123,7 +158,7 @@ class ProtocolError(Exception):
         self.ref = ref
 
 
-def parse_client_frame(raw: str) -> Subscribe | Unsubscribe | Publish | Ping:
+def parse_client_frame(raw: str) -> Subscribe | Unsubscribe | Publish | Ping | Auth:
     """Validate one client frame, or raise ProtocolError with a stable code and readable detail."""
     try:
         return client_frames.validate_json(raw)

@@ -2,21 +2,37 @@
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import logging
-from typing import Any
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
+from backend.broker import BrokerUnavailable, Envelope
 from backend.closecodes import CloseCode
+from backend.hub import replay
 from backend.hub.connection import Connection, Mode
-from backend.hub.hub import Hub
+from backend.hub.hub import MEMBERS_LISTED, Hub
 from backend.protocol import (
+    Auth,
     ProtocolError,
     Publish,
     Subscribe,
     Unsubscribe,
     parse_client_frame,
 )
+from backend.storage import StorageError
+
+if TYPE_CHECKING:
+    from backend.auth.websocket import ConnectionAccess
 
 log = logging.getLogger("desafio.session")
+
+
+def _report_unstored(outcome: asyncio.Future[Envelope]) -> None:
+    # Text mode has no ack to withhold: a message that was relayed but not stored is logged.
+    if (error := outcome.exception()) is not None:
+        log.warning("a text-mode message was relayed but not stored: %s", error)
 
 
 class Close(Exception):
@@ -36,27 +52,39 @@ class Session:
         self.conn = conn
         self.home_room = home_room
         self.max_bytes = hub.settings.max_message_bytes
+        # Who this connection is and where it may go (backend/auth); set by the /ws route.
+        self.access: ConnectionAccess | None = None
 
     async def on_text(self, text: str) -> None:
         # len() counts code points; a UTF-8 code point is at most 4 bytes, so only encode when
         # the text could be over the limit.
         if len(text) * 4 > self.max_bytes and len(text.encode()) > self.max_bytes:
             raise Close(CloseCode.MESSAGE_TOO_BIG, f"message over {self.max_bytes} bytes")
-        if not self._within_rate():
-            return
+        if self.access is not None and self.access.expired():
+            raise Close(CloseCode.TOKEN_EXPIRED, "token expired")
         if self.conn.mode is Mode.TEXT:
-            await self.hub.publish(self.conn, self.home_room, text)
+            if "\x00" in text:
+                self.error("invalid_text", "text must not contain NUL (U+0000)")
+            elif self._within_rate(None):
+                try:
+                    outcome = await self.hub.publish(self.conn, self.home_room, text)
+                except BrokerUnavailable as exc:  # not relayed: say so rather than stay silent
+                    self.error("unavailable", str(exc))
+                    return
+                outcome.add_done_callback(_report_unstored)
             return
         try:
+            # Parsed before the rate check, so that a refusal can name the frame's ref.
             frame = parse_client_frame(text)
-            await self._dispatch(frame)
+            if self._within_rate(getattr(frame, "ref", None)):
+                await self._dispatch(frame)
         except ProtocolError as exc:
             self.error(exc.code, exc.detail, exc.ref)
 
     def on_binary(self) -> None:
         raise Close(CloseCode.UNSUPPORTED_DATA, "binary frames are not supported; send text")
 
-    def _within_rate(self) -> bool:
+    def _within_rate(self, ref: str | None) -> bool:
         conn = self.conn
         if conn.bucket.allow():
             conn.strikes = 0
@@ -64,16 +92,25 @@ class Session:
         conn.strikes += 1
         if conn.strikes >= self.hub.settings.rate_limit_strikes:
             raise Close(CloseCode.POLICY_VIOLATION, "rate limit exceeded persistently")
-        self.error("rate_limited", "too many messages; slow down (message dropped)")
+        self.error("rate_limited", "too many messages; slow down (message dropped)", ref)
         return False
 
     async def _dispatch(self, frame: Subscribe | Unsubscribe | Publish | Any) -> None:
         conn, hub = self.conn, self.hub
+        if isinstance(frame, Auth):
+            await self._refresh(frame)
+            return
+        if isinstance(frame, Publish | Subscribe) and self.access is not None:
+            self.access.check(frame.room, getattr(frame, "ref", None))  # `forbidden` if not
         if isinstance(frame, Publish):
-            envelope = await hub.publish(conn, frame.room, frame.text, frame.data)
-            hub.send(conn, {"type": "ack", "ref": frame.ref, "id": envelope.id, "room": frame.room})
+            try:
+                outcome = await hub.publish(conn, frame.room, frame.text, frame.data, frame.ref)
+            except BrokerUnavailable as exc:  # not published: an error instead of silence
+                raise ProtocolError("unavailable", str(exc), frame.ref) from exc
+            # The ack waits for the commit, not the next frame: reading goes on meanwhile.
+            outcome.add_done_callback(partial(self._acknowledge, frame.ref))
         elif isinstance(frame, Subscribe):
-            await self.subscribe(frame.room)
+            await self.subscribe(frame.room, frame.since, frame.history)
         elif isinstance(frame, Unsubscribe):
             if frame.room not in conn.rooms:
                 raise ProtocolError("not_subscribed", f"not subscribed to {frame.room!r}")
@@ -82,19 +119,63 @@ class Session:
         else:
             hub.send(conn, {"type": "pong"})
 
-    async def subscribe(self, room: str) -> None:
-        conn, hub = self.conn, self.hub
-        if room in conn.rooms:
-            names = [m.name for m in hub.rooms.get(room, ()) if m is not conn]
+    async def _refresh(self, frame: Auth) -> None:
+        """A new token for the same user; rooms its allow-list no longer covers are left."""
+        if self.access is None:
+            raise ProtocolError("invalid_token", "this connection cannot authenticate")
+        answer = self.access.refresh(frame.token)
+        for room in sorted(self.conn.rooms):
+            if not self.access.allows(room):
+                await self.hub.leave(self.conn, room)
+                self.hub.send(self.conn, {"type": "unsubscribed", "room": room})
+        self.hub.send(self.conn, answer)
+
+    def _acknowledge(self, ref: str | None, outcome: asyncio.Future[Envelope]) -> None:
+        error = outcome.exception()
+        if error is None:
+            envelope = outcome.result()
+            self.hub.send(
+                self.conn, {"type": "ack", "ref": ref, "id": envelope.id, "room": envelope.room}
+            )
+        elif isinstance(error, StorageError):
+            self.error("storage_failed", str(error), ref)
         else:
+            log.error("publish failed: %r", error)
+            self.error("internal_error", "the message could not be published; retry", ref)
+
+    async def subscribe(self, room: str, since: int | None = None, history: int = 0) -> None:
+        """Join `room` (again), replaying `history` or everything after `since` first."""
+        conn, hub = self.conn, self.hub
+        if room not in conn.rooms:
             limit = hub.settings.max_rooms_per_connection
             if len(conn.rooms) >= limit:
                 raise ProtocolError("too_many_rooms", f"at most {limit} rooms per connection")
+        catching_up = since is not None or history > 0
+        if catching_up:
+            replay.hold(conn, room)
+        if room in conn.rooms:
+            others = (m.name for m in hub.rooms.get(room, ()) if m is not conn)
+            names = list(itertools.islice(others, MEMBERS_LISTED))
+        else:
             names = await hub.join(conn, room)
-        hub.send(
-            conn,
-            {"type": "subscribed", "room": room, "count": hub.count(room), "members": names},
-        )
+        replayed: list[Envelope] = []
+        recovered = None
+        if catching_up:
+            s = hub.settings
+            replayed, recovered = await replay.fetch(
+                hub.store, hub.broker, room, since, history, s.max_replay
+            )
+        answer: dict[str, Any] = {
+            "type": "subscribed",
+            "room": room,
+            "count": hub.count(room),
+            "members": names,
+        }
+        if recovered is not None:
+            answer["recovered"] = recovered
+        hub.send(conn, answer)
+        if catching_up:
+            replay.release(conn, room, replayed)
 
     def error(self, code: str, detail: str, ref: str | None = None) -> None:
         self.hub.metrics.errors.labels(code).inc()
@@ -102,3 +183,14 @@ class Session:
         if ref is not None:
             obj["ref"] = ref
         self.hub.send(self.conn, obj)
+
+    async def join_home(self, history: int) -> None:
+        """Text mode: join the home room, after its last `history` messages as plain text."""
+        if history <= 0:
+            await self.hub.join(self.conn, self.home_room)
+            return
+        replay.hold(self.conn, self.home_room)
+        await self.hub.join(self.conn, self.home_room)
+        hub, room = self.hub, self.home_room
+        replayed, _ = await replay.fetch(hub.store, hub.broker, room, None, history, history)
+        replay.release(self.conn, self.home_room, replayed)

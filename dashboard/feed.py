@@ -30,6 +30,7 @@ RECV_TIMEOUT = 0.5  # how often a quiet connection wakes up to poll /stats
 QUIET_PING = 15.0  # seconds without frames before an application ping
 DEAD_AFTER = 45.0  # seconds without frames (not even a pong) before the link counts as lost
 FAILURES_BEFORE_DOWN = 3  # failed reconnects before "reconnecting" becomes "backend down"
+MAX_HISTORY = 500  # the most messages the history endpoint returns at once
 
 
 class LinkLost(Exception):
@@ -49,10 +50,10 @@ class FeedClient:
         self._thread = threading.Thread(target=self._run, name="dashboard-feed", daemon=True)
         self._followed: set[str] = set()
         self._pending: set[str] = set()
-        # Last message id seen per room: where history resumes after a reconnect.
+        # Per room followed at least once, the last message id seen (0: none yet): a later
+        # subscribe resumes after it, and a message at or below it is one already shown.
         self.last_ids: dict[str, int] = {}
         self._resumed = False
-        self._backfilled: set[tuple[str, int]] = set()
 
     def start(self) -> FeedClient:
         self._thread.start()
@@ -109,7 +110,7 @@ class FeedClient:
     def _follow(self, ws: websocket.WebSocket) -> None:
         ws.settimeout(RECV_TIMEOUT)
         rejoin = self._followed | {self.settings.default_room}
-        self._followed, self._pending, self._backfilled = set(), set(), set()
+        self._followed, self._pending = set(), set()
         for room in sorted(rejoin):
             self._subscribe(ws, room)
         next_poll = 0.0
@@ -138,7 +139,13 @@ class FeedClient:
 
     def _subscribe(self, ws: websocket.WebSocket, room: str) -> None:
         self._pending.add(room)
-        ws.send(json.dumps({"type": "subscribe", "room": room}))
+        frame: dict[str, Any] = {"type": "subscribe", "room": room}
+        if room in self.last_ids:
+            # Everything after the last message seen, then live: no gap, no duplicate.
+            frame["since"] = self.last_ids[room]
+        elif self.settings.history_on_join > 0:
+            frame["history"] = self.settings.history_on_join
+        ws.send(json.dumps(frame))
 
     def _poll(self, ws: websocket.WebSocket) -> None:
         try:
@@ -161,32 +168,42 @@ class FeedClient:
     def _handle(self, obj: dict[str, Any]) -> None:
         kind = obj.get("type")
         if kind == "message":
-            self._record(obj, live=True)
+            self._record(obj)
         elif kind == "subscribed":
             room = str(obj["room"])
             self._pending.discard(room)
             self._followed.add(room)
             self.store.set_rooms(tuple(sorted(self._followed)))
-            if self._resumed and room in self.last_ids:
-                self._backfill(room)
+            self.last_ids.setdefault(room, 0)
+            if obj.get("recovered") is False:
+                self._reload(room)
         elif kind == "error":
             # A refused subscribe (too_many_rooms, say) stays pending until the next connection,
             # so polls do not repeat it every second.
             log.warning("backend refused a feed frame: %s", obj.get("code"))
 
-    def _record(self, obj: dict[str, Any], live: bool) -> None:
+    def _record(self, obj: dict[str, Any]) -> None:
         room, msg_id = str(obj["room"]), int(obj["id"])
-        if live and (room, msg_id) in self._backfilled:
-            return
-        self.last_ids[room] = max(self.last_ids.get(room, 0), msg_id)
+        if msg_id <= self.last_ids.get(room, 0):
+            return  # ids grow within a room: this one is already in the feed
+        self.last_ids[room] = msg_id
         self.store.add_message(
             FeedMessage(msg_id, room, str(obj["sender"]), str(obj["text"]), str(obj["ts"]))
         )
 
-    def _backfill(self, room: str) -> None:
-        for obj in self._history.after(room, self.last_ids[room], self.settings.feed_size):
-            self._backfilled.add((room, int(obj["id"])))
-            self._record(obj, live=False)
+    def _reload(self, room: str) -> None:
+        """The backend cannot replay what was missed: show its latest stored messages instead."""
+        latest = self._history.latest(room, min(self.settings.feed_size, MAX_HISTORY))
+        if latest is None:
+            return
+        seen = self.last_ids[room]
+        if not latest or latest[0]["id"] > seen + 1:
+            log.warning("room %s: messages after id %d could not be recovered", room, seen)
+        if (latest[-1]["id"] if latest else 0) < seen:
+            # Stored ids behind ours: the history was replaced (or emptied), and ids start again.
+            self.last_ids[room] = 0
+        for obj in latest:
+            self._record({**obj, "room": room})
 
 
 def _describe(exc: BaseException) -> str:

@@ -1,7 +1,8 @@
-"""Filling the feed's gap after a reconnect from the backend's message history.
+"""The backend's stored messages over HTTP, for when a gap is too big to replay.
 
-The history endpoint (`GET /rooms/{room}/messages?after=&limit=`) belongs to the persistence
-work. Until a backend serves it, `HttpHistory` finds a 404 once and stops asking.
+Catching up normally goes through the socket (subscribe with `since`); the server answers
+`recovered: false` when it cannot, and the feed then reloads a room's latest messages from
+`GET /rooms/{room}/messages`, which answers `{"room": ..., "messages": [oldest ... newest]}`.
 """
 
 from __future__ import annotations
@@ -12,42 +13,42 @@ from typing import Any, Protocol
 import httpx
 
 log = logging.getLogger("desafio.dashboard.history")
-_NO_ROUTE = '{"detail":"Not Found"}'
 
 
 class HistorySource(Protocol):
-    """Where the feed client asks for the messages of a room it missed."""
+    """Where the feed client reads a room's stored messages."""
 
-    def after(self, room: str, after_id: int, limit: int) -> list[dict[str, Any]]:
-        """Messages of `room` with id > after_id, oldest first, at most `limit`."""
+    def latest(self, room: str, limit: int) -> list[dict[str, Any]] | None:
+        """The newest `limit` messages of `room`, oldest first; None when unreadable."""
         ...
 
 
 class HttpHistory:
-    """The backend's history over HTTP; answers nothing if the backend has none."""
+    """The backend's history endpoint."""
 
     def __init__(self, client: httpx.Client, backend_url: str) -> None:
         self._client = client
         self._url = backend_url
-        self.available = True
 
-    def after(self, room: str, after_id: int, limit: int) -> list[dict[str, Any]]:
-        if not self.available:
-            return []
+    def latest(self, room: str, limit: int) -> list[dict[str, Any]] | None:
         try:
             response = self._client.get(
-                f"{self._url}/rooms/{room}/messages", params={"after": after_id, "limit": limit}
+                f"{self._url}/rooms/{room}/messages", params={"limit": limit}
             )
-        except httpx.HTTPError as exc:
+            response.raise_for_status()
+            body = response.json()
+        except (httpx.HTTPError, ValueError) as exc:
             log.warning("history of room %s unavailable: %s", room, type(exc).__name__)
-            return []
-        if response.status_code == 404 and response.text == _NO_ROUTE:
-            # FastAPI's bare 404 means the route does not exist at all (not "no such room").
-            log.info("backend serves no message history; gaps after reconnects stay gaps")
-            self.available = False
-            return []
-        if response.status_code != 200:
-            return []
-        body = response.json()
-        items = body.get("messages", []) if isinstance(body, dict) else body
-        return [item for item in items if isinstance(item, dict)][-limit:]
+            return None
+        return parse_messages(body)
+
+
+def parse_messages(body: object) -> list[dict[str, Any]] | None:
+    """The messages of a history answer, or None if it does not have the documented shape."""
+    if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
+        return None
+    return [
+        item
+        for item in body["messages"]
+        if isinstance(item, dict) and isinstance(item.get("id"), int)
+    ]

@@ -17,6 +17,8 @@ class DashboardSettings:
     default_room: str = "lobby"
     # Messages kept for the feed, whatever the traffic: the feed's memory bound.
     feed_size: int = 500
+    # Stored messages shown per room when the feed first follows it (the backend allows 500).
+    history_on_join: int = 50
     # Longest text kept per message; the backend allows 64 KiB, a feed row needs far less.
     text_limit: int = 500
     # Seconds of /stats samples kept for the charts (one sample per poll).

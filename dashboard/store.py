@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import threading
 from collections import deque
 from dataclasses import dataclass, field
@@ -49,12 +50,20 @@ class Snapshot:
     received: int = 0
 
 
+def _timestamp(message: FeedMessage) -> str:
+    # ISO-8601 UTC with milliseconds and a Z: sorts as text in time order.
+    return message.ts
+
+
 class LiveStore:
     """Bounded buffers written by the feed thread and read by page runs."""
 
     def __init__(self, feed_size: int, series_size: int, text_limit: int) -> None:
         self._lock = threading.Lock()
-        self._messages: deque[FeedMessage] = deque(maxlen=feed_size)
+        self._feed_size = feed_size
+        # Oldest first by timestamp: history of a room followed later is older than what is
+        # already shown, and belongs below it in a newest-first feed, not on top.
+        self._messages: list[FeedMessage] = []
         self._series: deque[SeriesPoint] = deque(maxlen=series_size)
         self._rates = RoomRates()
         self._text_limit = text_limit
@@ -74,7 +83,10 @@ class LiveStore:
                 message.ts,
             )
         with self._lock:
-            self._messages.append(message)
+            # Equal timestamps keep arrival order, which within a room is id order.
+            bisect.insort_right(self._messages, message, key=_timestamp)
+            if len(self._messages) > self._feed_size:
+                del self._messages[0]
             self._received += 1
 
     def add_sample(self, sample: StatsSample) -> None:

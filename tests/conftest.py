@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser
 
 from tests.support.browser import chromium
 from tests.support.clients import close_all
+from tests.support.postgres import PostgresServer
 from tests.support.server import ServerFactory, ServerProcess
 
 
@@ -45,3 +47,20 @@ def browser() -> Iterator[Browser]:
     """One headless system Chromium for the whole session; tests open their own contexts."""
     with chromium() as instance:
         yield instance
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """One real PostgreSQL for the session; tests use their own database names or rooms."""
+    server = PostgresServer().init().start()
+    yield server
+    server.destroy()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each storage test runs against SQLite and against a real PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path}/messages.db"
+    server: PostgresServer = request.getfixturevalue("postgres")
+    return server.url

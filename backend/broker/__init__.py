@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from backend.broker.base import Broker, Draft, Envelope
+from backend.broker.base import Broker, BrokerUnavailable, Draft, Envelope
 
 
 def create_broker(url: str) -> Broker:
@@ -13,7 +13,12 @@ def create_broker(url: str) -> Broker:
         from backend.broker.memory import MemoryBroker
 
         return MemoryBroker()
-    raise ValueError(f"unsupported BROKER_URL scheme {scheme!r}; expected memory://")
+    if scheme in ("redis", "rediss", "unix"):
+        # Imported here so that memory:// users never load the redis package.
+        from backend.broker.redis import RedisBroker
+
+        return RedisBroker(url)
+    raise ValueError(f"unsupported BROKER_URL scheme {scheme!r}; expected memory:// or redis://")
 
 
-__all__ = ["Broker", "Draft", "Envelope", "create_broker"]
+__all__ = ["Broker", "BrokerUnavailable", "Draft", "Envelope", "create_broker"]

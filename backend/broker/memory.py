@@ -29,10 +29,10 @@ class MemoryBroker(Broker):
 
     async def publish(self, draft: Draft) -> Envelope:
         # No await between numbering and queueing: ids reach the queue in increasing order.
-        self._last_id[draft.room] += 1
+        last = self._last_id[draft.room] = max(self._last_id[draft.room], draft.floor) + 1
         envelope = Envelope(
             room=draft.room,
-            id=self._last_id[draft.room],
+            id=last,
             ts=utc_timestamp(),
             sender=draft.sender,
             text=draft.text,

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum, StrEnum
 
+from backend.broker import Envelope
 from backend.closecodes import CloseCode
 from backend.hub.outbound import Outgoing, RawSink, Sink
 from backend.hub.ratelimit import TokenBucket
@@ -44,7 +45,7 @@ class Connection:
 
     __slots__ = (
         "_closing", "_limits", "_on_slow", "_pending", "_pending_bytes", "_sink", "_writer",
-        "bucket", "close_code", "id", "key", "mode", "name", "rooms", "state", "strikes",
+        "bucket", "close_code", "held", "id", "key", "mode", "name", "rooms", "state", "strikes",
     )  # fmt: skip
 
     def __init__(
@@ -64,6 +65,9 @@ class Connection:
         self.name = name
         self.mode = mode
         self.rooms: set[str] = set()
+        # Rooms being caught up (history or `since`): live messages wait here until the replay
+        # is out, so the seam between replay and live has no gap and no duplicate.
+        self.held: dict[str, list[Envelope]] | None = None
         self.state = State.OPEN
         self.bucket = bucket
         self.strikes = 0

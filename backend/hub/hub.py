@@ -7,18 +7,23 @@ import itertools
 import logging
 import time
 import uuid
+from functools import partial
 from typing import Any
 
 import orjson
 
-from backend.broker import Broker, Draft, Envelope
+from backend.broker import Broker, Envelope
+from backend.broker.base import PresenceEvent
 from backend.config import Settings
-from backend.hub.connection import Connection, Mode, QueueLimits, State
+from backend.hub.connection import Connection, Mode, QueueLimits
 from backend.hub.outbound import Outgoing, RawSink, Sink
+from backend.hub.publishing import Publisher
 from backend.hub.ratelimit import TokenBucket
-from backend.hub.stats import Traffic
+from backend.hub.stats import Traffic, snapshot
 from backend.metrics import Metrics
 from backend.protocol import encode
+from backend.storage import Store
+from backend.storage.retention import enforce_retention
 
 log = logging.getLogger("desafio.hub")
 
@@ -34,10 +39,11 @@ class Hub:
     fan-out serializes each message once per mode and never awaits a recipient.
     """
 
-    def __init__(self, settings: Settings, broker: Broker, metrics: Metrics) -> None:
+    def __init__(self, settings: Settings, broker: Broker, metrics: Metrics, store: Store) -> None:
         self.settings = settings
         self.broker = broker
         self.metrics = metrics
+        self.store = store
         self.instance = uuid.uuid4().hex[:12]
         self.rooms: dict[str, set[Connection]] = {}
         self.connections: dict[str, Connection] = {}
@@ -46,10 +52,29 @@ class Hub:
         self._ids = itertools.count(1)
         self._limits = QueueLimits(settings.outbound_queue_messages, settings.outbound_queue_bytes)
         self._pump: asyncio.Task[None] | None = None
+        self._retention: asyncio.Task[None] | None = None
+        self.publisher = Publisher(settings, broker, store)
+        # Cluster (redis://): presence and /stats span every instance; None with memory://.
+        self.cluster = broker.presence()
+        if self.cluster is not None:
+            self.cluster.bind(self.instance, self.rooms, partial(snapshot, self), self.presence)
 
     async def start(self) -> None:
+        s = self.settings
+        await self.store.start()
         await self.broker.connect()
-        self._pump = asyncio.get_running_loop().create_task(self._run_pump(), name="hub-pump")
+        loop = asyncio.get_running_loop()
+        self._pump = loop.create_task(self._run_pump(), name="hub-pump")
+        if s.retention_max_age_seconds or s.retention_max_per_room:
+            self._retention = loop.create_task(
+                enforce_retention(
+                    self.store,
+                    s.retention_max_age_seconds,
+                    s.retention_max_per_room,
+                    s.retention_interval_seconds,
+                ),
+                name="retention",
+            )
         self.ready = True
 
     async def stop(self) -> None:
@@ -57,9 +82,11 @@ class Hub:
         for conn in list(self.connections.values()):
             conn.flush_now()
             conn.close(1001, "server shutting down")
-        if self._pump is not None:
-            self._pump.cancel()
+        for task in (self._pump, self._retention):
+            if task is not None:
+                task.cancel()
         await self.broker.disconnect()
+        await self.store.stop()
 
     # Connections and rooms
 
@@ -78,6 +105,8 @@ class Hub:
         )
         if isinstance(sink, RawSink):
             sink.protocol.on_shutdown = conn.flush_now
+            # uvicorn's own closes (shutdown, oversized frame) wait this long for the peer too.
+            sink.protocol.close_timeout = s.close_timeout
         self.connections[conn.key] = conn
         self.metrics.connections.labels(mode.value).inc()
         log.info("connection %s opened: mode=%s", cid, mode.value)
@@ -93,6 +122,10 @@ class Hub:
         names = [m.name for m in itertools.islice(members, MEMBERS_LISTED)]
         members.add(conn)
         conn.rooms.add(room)
+        if self.cluster is not None:
+            shared = await self.cluster.join(room, conn, MEMBERS_LISTED)
+            if shared is not None:
+                return shared[1]  # everyone, here too, hears of it through self.presence
         self._presence(room, "join", conn)
         return names
 
@@ -102,12 +135,14 @@ class Hub:
         if members is None or conn not in members:
             return
         members.discard(conn)
-        self._presence(room, "leave", conn)
         if not members:
             del self.rooms[room]
             self.traffic.forget(room)
             self.metrics.rooms.set(len(self.rooms))
             await self.broker.unsubscribe(room)
+        # After the bookkeeping: announcing may await Redis, and another leave may run meanwhile.
+        if self.cluster is None or not await self.cluster.leave(room, conn):
+            self._presence(room, "leave", conn)
 
     async def disconnect(self, conn: Connection, code: int | None) -> None:
         """Forget a connection that ended, whoever ended it."""
@@ -120,16 +155,23 @@ class Hub:
         log.info("connection %s closed: code=%s", conn.id, conn.close_code or code)
 
     def count(self, room: str) -> int:
+        if self.cluster is not None and (shared := self.cluster.count(room)) is not None:
+            return shared
         return len(self.rooms.get(room, ()))
 
     # Messages
 
     async def publish(
-        self, conn: Connection, room: str, text: str, data: dict[str, Any] | None = None
-    ) -> Envelope:
+        self,
+        conn: Connection,
+        room: str,
+        text: str,
+        data: dict[str, Any] | None = None,
+        ref: str | None = None,
+    ) -> asyncio.Future[Envelope]:
+        """Sequence, fan out and store a message; see Publisher.publish."""
         self.metrics.messages_in.labels(conn.mode.value).inc()
-        draft = Draft(room=room, sender=conn.name, text=text, data=data, origin=conn.key)
-        return await self.broker.publish(draft)
+        return await self.publisher.publish(conn, room, text, data, ref)
 
     async def _run_pump(self) -> None:
         while True:
@@ -152,6 +194,9 @@ class Hub:
         for conn in members:
             if conn is author:
                 continue
+            if conn.held is not None and envelope.room in conn.held:
+                conn.held[envelope.room].append(envelope)
+                continue
             if conn.mode is Mode.TEXT:
                 if as_text is None:
                     as_text = Outgoing(envelope.text.encode())
@@ -167,6 +212,23 @@ class Hub:
     def send(self, conn: Connection, obj: dict[str, Any]) -> None:
         """A reply to one connection, queued behind what it already has."""
         conn.deliver(Outgoing(orjson.dumps(obj)))
+
+    def presence(self, event: PresenceEvent) -> None:
+        """A join or leave on any instance of the cluster, told to this room's JSON members."""
+        item: Outgoing | None = None
+        for conn in self.rooms.get(event.room, ()):
+            if conn.key == event.origin or conn.mode is not Mode.JSON:
+                continue
+            if item is None:
+                obj = {
+                    "type": "presence",
+                    "room": event.room,
+                    "event": event.event,
+                    "name": event.name,
+                    "count": event.count,
+                }
+                item = Outgoing(encode(obj).encode())
+            conn.deliver(item)
 
     def _presence(self, room: str, event: str, subject: Connection) -> None:
         members = self.rooms.get(room, ())
@@ -190,25 +252,3 @@ class Hub:
         log.warning(
             "connection %s is a slow consumer (%d queued): closing with 4000", conn.id, conn.queued
         )
-
-    def stats(self) -> dict[str, Any]:
-        by_mode = {mode.value: 0 for mode in Mode}
-        for conn in self.connections.values():
-            if conn.state is State.OPEN:
-                by_mode[conn.mode.value] += 1
-        rooms = {}
-        for room, members in sorted(self.rooms.items()):
-            traffic = self.traffic.rooms.get(room)
-            rooms[room] = {
-                "connections": len(members),
-                "messages": traffic.messages if traffic else 0,
-                "last_message_at": traffic.last_message_at if traffic else None,
-            }
-        return {
-            "instance": self.instance,
-            "uptime_seconds": round(self.traffic.uptime, 3),
-            "connections": {"total": sum(by_mode.values()), **by_mode},
-            "messages_total": self.traffic.messages,
-            "messages_per_second": self.traffic.per_second(),
-            "rooms": rooms,
-        }

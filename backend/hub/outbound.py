@@ -109,8 +109,9 @@ class AsgiSink:
             await self.send({"type": "websocket.send", "text": payload.decode()})
 
     async def close(self, code: int, reason: str) -> None:
-        # A peer that stopped reading blocks the send forever: give up after the timeout; the
-        # connection is already out of the hub, so nothing more is queued for it either way.
+        # A peer that stopped reading blocks the send forever: give up after the timeout. The
+        # connection is CLOSING, so nothing more is queued for it; it leaves the hub when its
+        # receive loop ends (the peer goes away or answers). The fast path aborts instead.
         # A dead peer may fail the close in many ways; it is gone either way.
         with contextlib.suppress(Exception):
             await asyncio.wait_for(

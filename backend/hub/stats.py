@@ -5,6 +5,12 @@ from __future__ import annotations
 import time
 from collections import deque
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from backend.hub.connection import Mode, State
+
+if TYPE_CHECKING:
+    from backend.hub.hub import Hub
 
 
 @dataclass
@@ -49,3 +55,27 @@ class Traffic:
     @property
     def uptime(self) -> float:
         return time.monotonic() - self.started
+
+
+def snapshot(hub: Hub) -> dict[str, Any]:
+    """What /stats answers: connections (total, by mode, per room), traffic, uptime."""
+    by_mode = {mode.value: 0 for mode in Mode}
+    for conn in hub.connections.values():
+        if conn.state is State.OPEN:
+            by_mode[conn.mode.value] += 1
+    rooms = {}
+    for room, members in sorted(hub.rooms.items()):
+        traffic = hub.traffic.rooms.get(room)
+        rooms[room] = {
+            "connections": len(members),
+            "messages": traffic.messages if traffic else 0,
+            "last_message_at": traffic.last_message_at if traffic else None,
+        }
+    return {
+        "instance": hub.instance,
+        "uptime_seconds": round(hub.traffic.uptime, 3),
+        "connections": {"total": sum(by_mode.values()), **by_mode},
+        "messages_total": hub.traffic.messages,
+        "messages_per_second": hub.traffic.per_second(),
+        "rooms": rooms,
+    }

@@ -9,6 +9,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.responses import JSONResponse, Response
 
 from backend.deps import HubDep
+from backend.hub.stats import snapshot
 from backend.protocol import json_schema
 
 router = APIRouter()
@@ -29,7 +30,7 @@ async def healthz() -> dict[str, str]:
 @router.get("/readyz")
 async def readyz(hub: HubDep) -> Response:
     """Ready to take WebSocket clients: the hub runs and its broker is connected."""
-    if hub.ready:
+    if hub.ready and hub.broker.available:
         return JSONResponse({"status": "ready"})
     return JSONResponse({"status": "not ready"}, status_code=503)
 
@@ -42,7 +43,9 @@ async def metrics(hub: HubDep) -> Response:
 @router.get("/stats")
 async def stats(hub: HubDep) -> dict[str, Any]:
     """Connections (total, by mode, per room), message totals and rate, uptime."""
-    return hub.stats()
+    local = snapshot(hub)
+    # In a cluster, the figures of every live instance (as of their last heartbeat) are added.
+    return local if hub.cluster is None else hub.cluster.merge_stats(local)
 
 
 @router.get("/protocol/schema.json")

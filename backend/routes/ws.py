@@ -7,6 +7,9 @@ import re
 from fastapi import APIRouter, WebSocket
 from starlette.responses import JSONResponse
 
+from backend.auth.http import AuthDep
+from backend.auth.rooms import anonymous
+from backend.auth.websocket import ConnectionAccess, admit, first_frame_identity
 from backend.deps import HubDep, SettingsDep
 from backend.hub.connection import Mode
 from backend.hub.outbound import AsgiSink, RawSink, Sink
@@ -17,6 +20,7 @@ from backend.transport import find_protocol
 router = APIRouter()
 
 JSON_SUBPROTOCOL = "desafio.v1.json"
+MAX_HISTORY = 500
 _ROOM = re.compile(ROOM_PATTERN)
 # Display names: 1-32 characters, no control characters (they would corrupt logs and UIs).
 _NAME = re.compile(r"^[^\x00-\x1f\x7f]{1,32}$")
@@ -27,12 +31,15 @@ def _refuse(status: int, code: str, detail: str) -> JSONResponse:
 
 
 @router.websocket("/ws")
-async def websocket_endpoint(websocket: WebSocket, hub: HubDep, settings: SettingsDep) -> None:
+async def websocket_endpoint(
+    websocket: WebSocket, hub: HubDep, settings: SettingsDep, auth: AuthDep
+) -> None:
     params = websocket.query_params
     subprotocol = JSON_SUBPROTOCOL if JSON_SUBPROTOCOL in websocket.scope["subprotocols"] else None
     fmt = params.get("format", "json" if subprotocol else "text")
     room = params.get("room")
     name = params.get("name")
+    history = params.get("history", "0")
 
     refusal = None
     if fmt not in ("text", "json"):
@@ -41,13 +48,26 @@ async def websocket_endpoint(websocket: WebSocket, hub: HubDep, settings: Settin
         refusal = _refuse(400, "invalid_room", "room must match " + ROOM_PATTERN)
     elif name is not None and not _NAME.match(name):
         refusal = _refuse(400, "invalid_name", "name must be 1-32 characters, no control chars")
+    elif not history.isdigit() or int(history) > MAX_HISTORY:
+        refusal = _refuse(400, "invalid_history", f"history must be 0-{MAX_HISTORY}")
     elif len(hub.connections) >= settings.max_connections or not hub.ready:
         refusal = _refuse(503, "unavailable", "server is at capacity or not ready; retry later")
+    # Authentication (backend/auth, docs/security.md): who connects, and may they enter the room
+    # the handshake names (text mode: always a room).
+    home = room if fmt == "json" else room or settings.default_room
+    admission = admit(auth, websocket, fmt, home)
+    if refusal is None and admission.refusal is not None:
+        refusal = _refuse(*admission.refusal)
     if refusal is not None:
         await websocket.send_denial_response(refusal)
         return
 
     await websocket.accept(subprotocol=subprotocol)
+    identity = admission.identity
+    if admission.pending:  # JSON mode, auth required, no token yet: the first frame must be one
+        identity = await first_frame_identity(websocket, auth)
+        if identity is None:
+            return
     mode = Mode(fmt)
     protocol = find_protocol(websocket.scope)
     sink: Sink = (
@@ -55,16 +75,21 @@ async def websocket_endpoint(websocket: WebSocket, hub: HubDep, settings: Settin
         if protocol is not None
         else AsgiSink(websocket.send, settings.close_timeout)
     )
-    conn = hub.open(name, mode, sink)
+    # An authenticated connection is its token's user, whatever `name=` says.
+    conn = hub.open(identity.name if identity is not None else name, mode, sink)
     session = Session(hub, conn, room or settings.default_room)
+    access = session.access = ConnectionAccess(auth, conn, identity or anonymous(conn.name))
     code: int | None = None
     try:
         if mode is Mode.TEXT:
-            await hub.join(conn, session.home_room)
+            await session.join_home(int(history))
         else:
             hub.send(conn, {"type": "welcome", "name": conn.name, "rooms": []})
+            if room is not None and not access.allows(room):  # only after a first-frame auth
+                session.error("forbidden", f"not allowed in room {room!r}")
+                room = None
             if room is not None:
-                await session.subscribe(room)
+                await session.subscribe(room, history=int(history))
         while True:
             message = await websocket.receive()
             if message["type"] == "websocket.disconnect":
@@ -80,4 +105,5 @@ async def websocket_endpoint(websocket: WebSocket, hub: HubDep, settings: Settin
         conn.close(close.code, close.reason)
         await conn.wait_closing()
     finally:
+        access.end()
         await hub.disconnect(conn, code)

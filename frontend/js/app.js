@@ -1,6 +1,7 @@
 // Wiring: preferences in, Chat events to the view, user actions to the Chat. Also keeps the
 // original page's contract alive (#messageInput, #messages, global sendMessage() and socket) so
 // instructions written for it still work.
+import { Auth, askForLogin } from "./auth.js";
 import { Chat } from "./chat.js";
 import { Alerts } from "./notifications.js";
 import { DEFAULT_ROOM, describeError, validName, validRoom } from "./protocol.js";
@@ -149,5 +150,29 @@ window.desafio = { chat, view, alerts, describeError };
 view.setRoom(chat.room);
 alerts.setRoom(chat.room);
 view.setStatus("connecting");
-chat.start();
-input.focus();
+// Authentication (auth.js): with AUTH_REQUIRED the server wants a token; ask for a login first,
+// and again when the token has expired (the server then closes with 4001).
+const auth = new Auth();
+let asking = null;
+function logIn() {
+  asking ??= askForLogin(auth, document.querySelector(".chat")).then(() => {
+    asking = null;
+    chat.socket.reconnectNow();
+  });
+  return asking;
+}
+const socketUrl = chat.socket.url;
+chat.socket.url = () => {
+  if (auth.config.auth_required && !auth.token) logIn();
+  return auth.withToken(socketUrl());
+};
+const fetchHistory = chat.history.fetcher;
+chat.history.fetcher = (url) =>
+  auth.token ? fetch(url, { headers: { Accept: "application/json", ...auth.headers() } })
+    : fetchHistory(url);
+window.desafio.auth = auth;
+auth.loadConfig().then(async (config) => {
+  if (config.auth_required && !auth.token) await logIn();
+  chat.start();
+  input.focus();
+});

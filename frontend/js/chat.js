@@ -3,6 +3,7 @@
 // through events; it never touches the DOM, so the UI can be rebuilt without touching the logic.
 import { ReconnectingSocket } from "./connection.js";
 import { History } from "./history.js";
+import { RoomState, record } from "./room.js";
 import {
   MAX_FRAME_BYTES,
   describeClose,
@@ -19,27 +20,6 @@ let refCounter = 0;
 const newRef = () => `c${Date.now().toString(36)}.${(refCounter++).toString(36)}`;
 const HISTORY_ON_JOIN = 50;
 const RESUBSCRIBE_AFTER_MS = 2000;
-
-/**
- * A message as the page knows it. `state` is one of:
- *  received  — someone else's message;  queued — ours, waiting for a connection;
- *  sending   — ours, sent, no ack yet;  sent   — ours, acknowledged (it has an id);
- *  failed    — ours, refused by the server (`error` says why, in plain words).
- */
-function record(fields) {
-  return { id: null, data: null, error: null, ...fields };
-}
-
-class RoomState {
-  constructor() {
-    this.messages = [];
-    this.byId = new Map();
-    // Highest id among messages the server delivered (not acks): the resume point after a gap.
-    this.lastId = null;
-    this.members = new Map(); // name -> how many connections use it
-    this.count = 0;
-  }
-}
 
 /**
  * Events (CustomEvent, data in `detail`):
@@ -158,8 +138,16 @@ export class Chat extends EventTarget {
     this.socket.restart();
   }
 
+  /** Join the current room: its latest history the first time, what was missed afterwards. */
   subscribe() {
-    this.sendTracked(frames.subscribe(this.room), { kind: "subscribe", room: this.room });
+    const room = this.room;
+    const state = this.roomState(room);
+    const options = state.subscribeOptions(HISTORY_ON_JOIN);
+    if (!this.sendTracked(frames.subscribe(room, options), { kind: "subscribe", room })) return;
+    state.catchingUp = state.synced ? "since" : "history";
+    // The server answers frames in order and sends the whole replay before reading the next
+    // one, so the answer to this ping marks where the replay ends and live messages begin.
+    this.sendTracked(frames.ping(), { kind: "ping", caughtUp: room });
   }
 
   // Incoming
@@ -198,13 +186,13 @@ export class Chat extends EventTarget {
         this.onAck(obj);
         break;
       case "message":
-        this.addMessage(obj, true);
+        this.addMessage(obj, this.rooms.get(obj.room)?.catchingUp ? "replay" : "live");
         break;
       case "presence":
         this.onPresence(obj);
         break;
       case "pong":
-        this.settle((e) => e.kind === "ping");
+        this.caughtUp(this.settle((e) => e.kind === "ping"));
         break;
       case "error":
         this.onError(obj);
@@ -234,6 +222,7 @@ export class Chat extends EventTarget {
     }
     this.joined = true;
     const state = this.roomState(obj.room);
+    state.synced = true;
     state.members.clear();
     for (const name of [this.name, ...(obj.members || [])]) {
       state.members.set(name, (state.members.get(name) || 0) + 1);
@@ -242,17 +231,25 @@ export class Chat extends EventTarget {
     this.emit("room", { room: obj.room, joined: true });
     this.emitMembers();
     this.flush();
-    this.catchUp(obj.room);
+    // The replay (if any) follows; `false` means it cannot: too much was missed, or it is gone.
+    if (obj.recovered === false) this.reload(obj.room, state.lastId ?? 0);
   }
 
-  /** History on first join, or what was missed since the last message we saw. */
-  async catchUp(room) {
+  caughtUp(entry) {
+    if (entry && entry.caughtUp) this.roomState(entry.caughtUp).catchingUp = null;
+  }
+
+  /** Show the latest stored messages, behind a divider when they do not reach back to `lastId`. */
+  async reload(room, lastId) {
+    const latest = await this.history.latest(room, HISTORY_ON_JOIN);
     const state = this.roomState(room);
-    const missed =
-      state.lastId === null
-        ? await this.history.latest(room, HISTORY_ON_JOIN)
-        : await this.history.since(room, state.lastId);
-    for (const message of missed) this.addMessage({ ...message, room }, false);
+    if (!latest || !latest.length || latest[0].id > lastId + 1) {
+      const divider = state.gap(room, lastId);
+      if (room === this.room) this.emit("message", { record: divider, live: false, history: true });
+    }
+    // Stored ids behind ours: the history was replaced (or emptied), and ids start again.
+    if (latest && (latest.length ? latest[latest.length - 1].id : 0) < lastId) state.lastId = null;
+    for (const message of latest ?? []) this.addMessage({ ...message, room }, "reload");
   }
 
   onAck(obj) {
@@ -265,19 +262,18 @@ export class Chat extends EventTarget {
     this.emit("update", { record: mine });
   }
 
-  addMessage(obj, live) {
+  /** A message from the socket ("live", or "replay" after a subscribe) or HTTP ("reload"). */
+  addMessage(obj, source) {
     if (!Number.isInteger(obj.id) || typeof obj.room !== "string") return;
     const state = this.roomState(obj.room);
-    // Live ids only grow, except when a server without persistence restarts and counts from 1
-    // again: the latest live id is the resume point, whatever it is.
-    if (live || state.lastId === null || obj.id > state.lastId) state.lastId = obj.id;
-    // The same id with the same author and text is a repeat (history overlapping live delivery);
-    // the same id with other content is a new message from a restarted server.
-    const known = state.byId.get(obj.id);
-    if (known && known.sender === obj.sender && known.text === obj.text) return;
+    state.saw(obj.id, source !== "reload");
+    if (state.knows(obj)) return;
+    // History carries our own messages under our name: they are shown as ours.
     const mine = obj.sender === this.name;
+    // A reused id (replaced history) still needs a key of its own.
+    const reused = state.byId.has(obj.id) ? `:${state.messages.length}` : "";
     const message = record({
-      key: `m:${obj.room}:${obj.id}`,
+      key: `m:${obj.room}:${obj.id}${reused}`,
       id: obj.id,
       room: obj.room,
       sender: String(obj.sender ?? "?"),
@@ -287,10 +283,11 @@ export class Chat extends EventTarget {
       mine,
       state: mine ? "sent" : "received",
     });
-    state.byId.set(obj.id, message);
-    state.messages.push(message);
+    state.add(message);
     if (obj.room === this.room) {
-      this.emit("message", { record: message, live: live && !mine, history: !live });
+      // What was missed while away is news (unread, notified); history from before joining is not.
+      const news = source === "live" || (source === "replay" && state.catchingUp === "since");
+      this.emit("message", { record: message, live: news && !mine, history: source !== "live" });
     }
   }
 
@@ -320,6 +317,7 @@ export class Chat extends EventTarget {
       }, RESUBSCRIBE_AFTER_MS);
       return;
     } else if (entry && entry.kind === "ping") {
+      this.caughtUp(entry); // refused, but answered in order all the same
       return; // a dropped heartbeat still proved the connection alive
     }
     this.emit("notice", { text: words });

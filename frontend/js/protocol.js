@@ -57,7 +57,13 @@ export function parseFrame(data) {
 }
 
 export const frames = {
-  subscribe: (room) => ({ type: "subscribe", room }),
+  // `since`: replay everything after that id (recovery); `history`: the last N first (joining).
+  subscribe: (room, { since, history } = {}) => ({
+    type: "subscribe",
+    room,
+    ...(since != null ? { since } : {}),
+    ...(history ? { history } : {}),
+  }),
   unsubscribe: (room) => ({ type: "unsubscribe", room }),
   publish: (room, text, ref) => ({ type: "publish", room, text, ref }),
   ping: () => ({ type: "ping" }),

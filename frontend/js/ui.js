@@ -59,7 +59,8 @@ export class ChatView {
   reset(records) {
     this.list.replaceChildren();
     this.items.clear();
-    for (const record of records) this.place(record, false);
+    // Kept in arrival order, which a reload can break: slot each by id as when it came.
+    for (const record of records) this.place(record, true);
     this.scrollToBottom();
   }
 
@@ -79,13 +80,14 @@ export class ChatView {
 
   place(record, history) {
     if (this.items.has(record.key)) return;
-    // Live messages go last, in arrival order. Stored ones fetched later are slotted in by id
-    // (ids grow within a room), skipping our own still without one (they are the newest).
+    // Live messages go last, in arrival order. Stored ones (replayed or reloaded) are slotted in
+    // by id (ids grow within a room), skipping our own still without one (they are the newest).
     let before = null;
-    if (history && record.id !== null) {
+    const order = record.order ?? record.id;
+    if (history && order !== null) {
       for (let node = this.list.lastElementChild; node; node = node.previousElementSibling) {
-        const id = node.dataset.id ? Number(node.dataset.id) : null;
-        if (id !== null && id < record.id) break;
+        const at = node.dataset.order ? Number(node.dataset.order) : null;
+        if (at !== null && at < order) break;
         before = node;
       }
     }
@@ -94,11 +96,12 @@ export class ChatView {
   }
 
   render(record, previous) {
+    if (record.kind === "gap") return this.renderGap(record);
     const item = el("li", `message ${hueClass(record.sender)}`);
     if (record.mine) item.classList.add("mine");
     item.dataset.key = record.key;
     item.dataset.state = record.state;
-    if (record.id !== null) item.dataset.id = String(record.id);
+    if (record.id !== null) item.dataset.id = item.dataset.order = String(record.id);
     item.dataset.sender = record.sender;
     item.dataset.ts = record.ts || "";
     if (
@@ -132,6 +135,16 @@ export class ChatView {
       const sent = el("span", "state sent visually-hidden", "Sent");
       meta.append(sent);
     }
+    this.items.set(record.key, item);
+    return item;
+  }
+
+  /** A divider where messages are missing (the server could not replay them all). */
+  renderGap(record) {
+    const item = el("li", "gap", record.text);
+    item.setAttribute("role", "separator");
+    item.dataset.key = record.key;
+    item.dataset.order = String(record.order);
     this.items.set(record.key, item);
     return item;
   }

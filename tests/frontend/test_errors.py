@@ -17,7 +17,8 @@ def test_sending_too_fast_is_explained_in_plain_words_and_the_message_marked_und
 ) -> None:
     backend = make_server({"RATE_LIMIT_BURST": "2", "RATE_LIMIT_PER_SECOND": "0.5"})
     ana = open_chat(backend.http, "Ana", "hasty")
-    # The subscribe took one token of two; the second message finds the bucket empty.
+    # Joining takes tokens too (the subscribe, and the ping that marks the end of its replay):
+    # three quick messages find the bucket empty.
     for text in ("one", "two", "three"):
         ana.say(text)
 

@@ -1,89 +1,119 @@
-"""History on join and recovery after a gap, against the documented persistence API.
-
-The backend's GET /rooms/{room}/messages is being built alongside this client, so these tests
-answer it from the browser (Playwright routing) with the documented shape; the socket, the
-backend and the page are real.
-"""
+"""History on join and recovery after a gap, against a real backend and its real database."""
 
 from __future__ import annotations
 
-import json
 import re
+import uuid
 from collections.abc import Callable
-from urllib.parse import parse_qs, urlsplit
+from pathlib import Path
 
-from playwright.sync_api import Route, expect
+from playwright.sync_api import expect
 
-from tests.frontend.pages import Opener
+from tests.frontend.pages import ChatPage, Opener
 from tests.support.clients import JsonClient
 from tests.support.server import ServerProcess
 
 ServerFactory = Callable[..., ServerProcess]
+# Publishing a backlog quickly must not trip the rate limit of the test's one author.
+FAST = {"RATE_LIMIT_PER_SECOND": "100000", "RATE_LIMIT_BURST": "100000"}
+BACK_WITHIN_MS = 30_000
 
 
-def stored(room: str, id_: int, sender: str, text: str) -> dict[str, object]:
-    return {
-        "type": "message",
-        "id": id_,
-        "room": room,
-        "sender": sender,
-        "text": text,
-        "data": None,
-        "ts": "2026-11-26T09:00:00.000Z",
-    }
+def publish(base_ws: str, name: str, room: str, texts: list[str]) -> None:
+    """Publish `texts` in order and wait until every one is acknowledged (so stored)."""
+    author = JsonClient(base_ws, f"name={name}&room={room}")
+    author.next_of("subscribed")
+    # Refs are idempotency keys per sender name, whatever the room: never reuse one.
+    batch = uuid.uuid4().hex[:8]
+    for n, text in enumerate(texts):
+        author.send(type="publish", room=room, text=text, ref=f"{batch}-{n}")
+    for _ in texts:
+        author.next_of("ack")
+    author.close()
 
 
-class StoredMessages:
-    """Answers the history endpoint for one room, and remembers what the page asked."""
-
-    def __init__(self, room: str, messages: list[dict[str, object]]) -> None:
-        self.room = room
-        self.messages = messages
-        self.queries: list[dict[str, list[str]]] = []
-
-    def __call__(self, route: Route) -> None:
-        query = parse_qs(urlsplit(route.request.url).query)
-        self.queries.append(query)
-        after = int(query["after"][0]) if "after" in query else 0
-        found = [m for m in self.messages if isinstance(m["id"], int) and m["id"] > after]
-        body = json.dumps({"room": self.room, "messages": found})
-        route.fulfill(status=200, content_type="application/json", body=body)
+def ids_in_page(page: ChatPage) -> list[int]:
+    return [int(i or "0") for i in page.messages.evaluate_all("ns => ns.map(n => n.dataset.id)")]
 
 
-def test_joining_a_room_shows_its_recent_history_before_new_messages(
+def test_joining_a_room_shows_its_recent_history_with_own_messages_as_own(
     server: ServerProcess, open_chat: Opener
 ) -> None:
-    history = StoredMessages(
-        "archive", [stored("archive", 1, "Bruno", "older one"), stored("archive", 2, "Ana", "mine")]
-    )
-    ana = open_chat(server.http, "Ana", "archive", wait=False)
-    ana.page.route("**/rooms/archive/messages*", history)
-    ana.page.reload()
-    ana.wait_until_in_room()
+    publish(server.ws, "Bruno", "archive", [f"old {n}" for n in range(20)])
+    publish(server.ws, "Ana", "archive", ["mine"])
+    recent = [f"recent {n}" for n in range(49)]
+    publish(server.ws, "Bruno", "archive", recent)
 
-    expect(ana.texts).to_have_text(["older one", "mine"])
-    expect(ana.messages.nth(1)).to_have_class(re.compile(r"\bmine\b"))
-    assert history.queries[0]["limit"] == ["50"]
+    ana = open_chat(server.http, "Ana", "archive")
+    # The latest 50, oldest first; Ana's own among them is shown as hers.
+    expect(ana.texts).to_have_text(["mine", *recent])
+    expect(ana.messages.first).to_have_class(re.compile(r"\bmine\b"))
+    expect(ana.messages.first.locator(".sender")).to_have_text("You")
+    expect(ana.messages.nth(1).locator(".sender")).to_have_text("Bruno")
+
+    publish(server.ws, "Bruno", "archive", ["live"])
+    expect(ana.texts).to_have_text(["mine", *recent, "live"])
+    ids = ids_in_page(ana)
+    assert ids == list(range(ids[0], ids[0] + 51))
 
 
-def test_after_a_reconnect_the_page_asks_only_for_what_it_missed(
-    make_server: ServerFactory, open_chat: Opener
-) -> None:
-    backend = make_server()
-    history = StoredMessages("gap", [])
-    ana = open_chat(backend.http, "Ana", "gap", wait=False)
-    ana.page.route("**/rooms/gap/messages*", history)
-    ana.page.reload()
-    ana.wait_until_in_room()
-    friend = JsonClient(backend.ws, "name=Bruno&room=gap")
-    friend.send(type="publish", room="gap", text="live one")
-    expect(ana.texts).to_have_text(["live one"])
-    live_id = int(ana.messages.first.get_attribute("data-id") or "0")
-    friend.close()
-
+def miss_messages_while_away(
+    make_server: ServerFactory,
+    env: dict[str, str],
+    backend: ServerProcess,
+    page: ChatPage,
+    room: str,
+    texts: list[str],
+) -> ServerProcess:
+    """Stop the backend, restart it on the same port and database, and publish `texts` there
+    while the page is kept offline, so that it can only learn of them by recovering."""
     backend.stop()
-    expect(ana.status).to_have_attribute("data-state", "reconnecting")
-    history.messages = [stored("gap", live_id + 1, "Bruno", "said while you were away")]
-    make_server(port=backend.port)
-    expect(ana.texts).to_have_text(["live one", "said while you were away"], timeout=30_000)
-    assert history.queries[-1]["after"] == [str(live_id)]
+    expect(page.status).to_have_attribute("data-state", "reconnecting")
+    page.page.context.set_offline(True)
+    restarted = make_server(env, port=backend.port)
+    publish(restarted.ws, "Bruno", room, texts)
+    page.page.context.set_offline(False)
+    expect(page.status).to_have_attribute("data-state", "open", timeout=BACK_WITHIN_MS)
+    return restarted
+
+
+def test_after_a_restart_the_page_shows_exactly_the_messages_it_missed(
+    make_server: ServerFactory, open_chat: Opener, tmp_path: Path
+) -> None:
+    env = {**FAST, "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/messages.db"}
+    backend = make_server(env)
+    ana = open_chat(backend.http, "Ana", "gap")
+    publish(backend.ws, "Bruno", "gap", ["before 1", "before 2"])
+    ana.say("mine before")
+    expect(ana.texts).to_have_text(["before 1", "before 2", "mine before"])
+    expect(ana.messages.nth(2)).to_have_attribute("data-state", "sent")
+
+    # More than the 50 a fresh join would get: only resuming from the last id shows them all.
+    missed = [f"missed {n}" for n in range(60)]
+    backend = miss_messages_while_away(make_server, env, backend, ana, "gap", missed)
+
+    publish(backend.ws, "Bruno", "gap", ["after"])
+    expect(ana.texts).to_have_text(["before 1", "before 2", "mine before", *missed, "after"])
+    ids = ids_in_page(ana)
+    assert ids == list(range(ids[0], ids[0] + len(ids)))
+    expect(ana.page.locator("#messages .gap")).to_have_count(0)
+
+
+def test_a_backlog_too_big_to_replay_is_reloaded_behind_a_visible_divider(
+    make_server: ServerFactory, open_chat: Opener, tmp_path: Path
+) -> None:
+    env = {**FAST, "MAX_REPLAY": "5", "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/m.db"}
+    backend = make_server(env)
+    ana = open_chat(backend.http, "Ana", "flood")
+    publish(backend.ws, "Bruno", "flood", ["seen"])
+    expect(ana.texts).to_have_text(["seen"])
+
+    missed = [f"missed {n}" for n in range(70)]
+    miss_messages_while_away(make_server, env, backend, ana, "flood", missed)
+
+    # The latest 50 are reloaded; the 20 before them are gone, and the divider says so.
+    expect(ana.texts).to_have_text(["seen", *missed[20:]])
+    items = ana.page.locator("#messages > li")
+    expect(items.nth(1)).to_have_class("gap")
+    expect(items.nth(1)).to_have_text("Some messages could not be recovered.")
+    expect(items).to_have_count(52)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Protocol
@@ -28,7 +30,10 @@ class ServerProcess:
 
     def __init__(self, env: dict[str, str] | None = None, port: int | None = None) -> None:
         self.port = port or free_port()
+        # Each server gets its own SQLite file unless the test names a database.
+        self.data_dir = tempfile.mkdtemp(prefix="desafio-test-")
         self.env = {
+            "DATABASE_URL": f"sqlite+aiosqlite:///{self.data_dir}/messages.db",
             **os.environ,
             "HOST": "127.0.0.1",
             "PORT": str(self.port),
@@ -81,6 +86,10 @@ class ServerProcess:
         self.proc.wait(10)
 
     def stop(self) -> None:
+        self._stop_process()
+        shutil.rmtree(self.data_dir, ignore_errors=True)
+
+    def _stop_process(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()
             try:

@@ -13,7 +13,9 @@ from backend.config import Settings
 from backend.hub.connection import Connection, Mode, State
 from backend.hub.hub import Hub
 from backend.hub.outbound import Outgoing
+from backend.hub.stats import snapshot
 from backend.metrics import Metrics
+from backend.storage.null import NullStore
 
 
 class RecordingSink:
@@ -42,7 +44,7 @@ class RecordingSink:
 
 
 def make_hub(**settings: object) -> Hub:
-    return Hub(Settings(**settings), MemoryBroker(), Metrics())  # type: ignore[arg-type]
+    return Hub(Settings(**settings), MemoryBroker(), Metrics(), NullStore())  # type: ignore[arg-type]
 
 
 def open_conn(hub: Hub, name: str, mode: Mode) -> tuple[Connection, RecordingSink]:
@@ -118,7 +120,7 @@ def test_presence_goes_to_json_members_only_and_the_last_leave_forgets_the_room(
         assert text_sink.sent == []
         await hub.disconnect(watcher, 1000)
         await hub.disconnect(text, 1000)
-        assert hub.rooms == {} and hub.stats()["connections"]["total"] == 0
+        assert hub.rooms == {} and snapshot(hub)["connections"]["total"] == 0
         await hub.stop()
 
     asyncio.run(scenario())

@@ -54,5 +54,5 @@ def test_protocol_schema_is_generated_from_the_models(server: ServerProcess) -> 
     schema = httpx.get(server.http + "/protocol/schema.json").json()
     client_types = set(schema["client"]["discriminator"]["mapping"])
     server_types = set(schema["server"]["discriminator"]["mapping"])
-    assert client_types == {"subscribe", "unsubscribe", "publish", "ping"}
+    assert client_types == {"subscribe", "unsubscribe", "publish", "ping", "auth"}
     assert {"message", "ack", "subscribed", "presence", "error", "pong"} <= server_types

@@ -1,0 +1,1 @@
+"""Authentication (users, passwords, JWTs) and authorization (private rooms, admin role)."""

@@ -1,0 +1,67 @@
+"""Who may enter which room: private rooms (settings) and the token's own allow-list."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+Role = Literal["user", "admin"]
+
+
+class RoomAccess(BaseModel):
+    """Who is let into one private room: these users, and anyone with one of these roles."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    users: frozenset[str] = frozenset()
+    roles: frozenset[Role] = frozenset()
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who is behind a connection or a request.
+
+    Anonymous identities (AUTH_REQUIRED=false, no token) carry a guest name, no role, and are
+    let into open rooms only. `rooms`, when not None, is the token's allow-list.
+    """
+
+    name: str
+    authenticated: bool = False
+    role: Role | None = None
+    rooms: frozenset[str] | None = None
+    # Unix time at which the token stops being valid; None for anonymous identities.
+    expires: float | None = None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.authenticated and self.role == "admin"
+
+
+def anonymous(name: str) -> Identity:
+    return Identity(name=name)
+
+
+class RoomPolicy:
+    """Decides room by room; every way into a room (WebSocket, history) asks this one object."""
+
+    def __init__(self, private: Mapping[str, RoomAccess]) -> None:
+        self.private = dict(private)
+
+    def is_private(self, room: str) -> bool:
+        return room in self.private
+
+    def allows(self, identity: Identity, room: str) -> bool:
+        # The token's allow-list restricts even open rooms: a bot token for "alerts" stays there.
+        if identity.rooms is not None and room not in identity.rooms:
+            return False
+        access = self.private.get(room)
+        if access is None:
+            return True
+        if not identity.authenticated:
+            return False
+        return identity.name in access.users or (
+            identity.role is not None and identity.role in access.roles
+        )

@@ -1,0 +1,104 @@
+"""Admin actions (admin or service token): list and kick connections, publish from the server."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Path
+from pydantic import BaseModel
+
+from backend.auth.http import AdminDep, AuthDep, forbidden
+from backend.auth.passwords import normalize
+from backend.broker import BrokerUnavailable
+from backend.closecodes import CloseCode
+from backend.deps import HubDep
+from backend.hub.connection import Connection, Mode, QueueLimits
+from backend.hub.outbound import AsgiSink
+from backend.hub.ratelimit import TokenBucket
+from backend.protocol import ROOM_PATTERN, MessageText, Ref
+from backend.storage import StorageError
+
+router = APIRouter(tags=["admin"])
+
+KICKED = "kicked by an admin"
+
+
+class ServerMessage(BaseModel):
+    text: MessageText
+    data: dict[str, Any] | None = None
+    ref: Ref | None = None
+
+
+@router.get("/admin/connections")
+async def connections(hub: HubDep, auth: AuthDep, admin: AdminDep) -> dict[str, Any]:
+    """This instance's connections: key (for kicking), name, whether authenticated, rooms."""
+    listed = []
+    for key, conn in hub.connections.items():
+        identity = auth.identities.get(key)
+        listed.append(
+            {
+                "key": key,
+                "name": conn.name,
+                "authenticated": bool(identity and identity.authenticated),
+                "rooms": sorted(conn.rooms),
+            }
+        )
+    return {"connections": listed}
+
+
+@router.post("/admin/connections/{key}/kick")
+async def kick_connection(hub: HubDep, admin: AdminDep, key: str) -> dict[str, int]:
+    """Close one connection with 4002; 404 when it is not on this instance."""
+    conn = hub.connections.get(key)
+    if conn is None:
+        raise HTTPException(404, "no such connection on this instance")
+    conn.close(CloseCode.KICKED, KICKED)
+    return {"kicked": 1}
+
+
+@router.post("/admin/users/{username}/kick")
+async def kick_user(hub: HubDep, auth: AuthDep, admin: AdminDep, username: str) -> dict[str, int]:
+    """Close every authenticated connection of a user on this instance with 4002."""
+    name = normalize(username)
+    kicked = 0
+    for key, identity in list(auth.identities.items()):
+        conn = hub.connections.get(key)
+        if conn is not None and identity.authenticated and identity.name == name:
+            conn.close(CloseCode.KICKED, KICKED)
+            kicked += 1
+    return {"kicked": kicked}
+
+
+async def _discard(message: Any) -> None:
+    """The server-side author has no socket: whatever would be sent to it goes nowhere."""
+
+
+@router.post("/rooms/{room}/messages", status_code=201)
+async def publish(
+    hub: HubDep,
+    admin: AdminDep,
+    body: ServerMessage,
+    room: Annotated[str, Path(pattern=ROOM_PATTERN, description="Room name")],
+) -> dict[str, Any]:
+    """Publish into any room as the token's subject (a bot, an alert); answers once stored."""
+    if admin.rooms is not None and room not in admin.rooms:
+        raise forbidden(f"not allowed in room {room!r}")  # the token's allow-list holds here too
+    s = hub.settings
+    # A connection that is never registered with the hub: it only names the author, so that
+    # the message takes the one publishing path (ids, idempotency by ref, storage, fan-out).
+    author = Connection(
+        cid=0,
+        key=f"{hub.instance}:server:{admin.name}",
+        name=admin.name,
+        mode=Mode.JSON,
+        sink=AsgiSink(_discard, s.close_timeout),
+        limits=QueueLimits(1, 1),
+        bucket=TokenBucket(s.rate_limit_per_second, s.rate_limit_burst),
+        on_slow=lambda _conn: None,
+    )
+    try:
+        outcome = await hub.publish(author, room, body.text, body.data, body.ref)
+        envelope = await outcome
+    except (StorageError, BrokerUnavailable) as exc:
+        raise HTTPException(503, str(exc)) from None
+    return {"id": envelope.id, "room": envelope.room, "sender": envelope.sender, "ts": envelope.ts}

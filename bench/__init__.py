@@ -1,0 +1,1 @@
+"""`python -m bench`: the benchmark of the hub against the servers people would pick instead."""

@@ -1,0 +1,149 @@
+"""`python -m bench`: every scenario against the hub and its peers, in one run; then the table.
+
+`python -m bench` is the full run (under ~10 minutes on 2 cores), `--quick` about a minute,
+`--scale smoke --peers hub,websockets --scenarios burst` a few seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.capacity import FEATURES, feature_missing, idle, slow_reader
+from bench.loadgen import raise_nofile
+from bench.peers import Server, node_ready, peers
+from bench.pool import LoadGen
+from bench.report import save, table
+from bench.scenarios import SCALES, burst, steady
+
+SCENARIOS = ("burst", "steady", "slow", "idle", *FEATURES)
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_const", const="quick", dest="scale", help="~1 min")
+    ap.add_argument("--scale", choices=sorted(SCALES))
+    ap.set_defaults(scale="full")
+    ap.add_argument("--peers", default=",".join(peers()), help="comma-separated servers")
+    ap.add_argument("--scenarios", default=",".join(SCENARIOS), help="comma-separated")
+    ap.add_argument("--modes", default="text,json", help="text and/or json")
+    ap.add_argument("--out", type=Path, help="results JSON (default: bench/results/bench-*.json)")
+    ap.add_argument("--table", type=Path, help="only print the table of a saved results JSON")
+    return ap.parse_args(argv)
+
+
+def machine() -> dict[str, Any]:
+    model = ""
+    with open("/proc/cpuinfo") as cpuinfo:
+        model = next((ln.split(":", 1)[1].strip() for ln in cpuinfo if "model name" in ln), "")
+    node = subprocess.run(["node", "--version"], capture_output=True, text=True, check=False)
+    return {
+        "cpu": model,
+        "cores": os.cpu_count(),
+        "memory_gib": round(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 2**30, 1),
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "node": node.stdout.strip(),
+        "load_average_at_start": os.getloadavg(),
+        # Which hub was measured: the commit, and whether backend/ had uncommitted changes.
+        "git_commit": _git("rev-parse", "--short", "HEAD"),
+        "backend_dirty": bool(_git("status", "--porcelain", "backend")),
+    }
+
+
+def _git(*args: str) -> str:
+    done = subprocess.run(["git", *args], capture_output=True, text=True, check=False)
+    return done.stdout.strip()
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    scale = SCALES[args.scale]
+    wanted = [s for s in args.scenarios.split(",") if s]
+    modes = [m for m in args.modes.split(",") if m]
+    servers = {name: peers()[name] for name in args.peers.split(",") if name}
+    results: dict[str, Any] = {
+        "meta": {
+            "scale_name": args.scale,
+            "scale": dataclasses.asdict(scale),
+            "scenarios": wanted,
+            "machine": machine(),
+            "started": time.time(),
+        },
+        "servers": {name: {} for name in servers},
+        "notes": [],
+    }
+
+    def note(text: str) -> None:
+        print("NOTE:", text, flush=True)
+        results["notes"].append(text)
+
+    if "node-ws" in servers and (why := node_ready()) is not None:
+        note(f"node-ws skipped: {why}")
+        del servers["node-ws"], results["servers"]["node-ws"]
+    lg = LoadGen(scale.workers + 1)
+    try:
+        for mode in modes:
+            for name, peer in servers.items():
+                if not {"burst", "steady"} & set(wanted):
+                    break
+                print(f"[{mode}] {name}: fan-out", flush=True)
+                server = Server(peer)
+                try:
+                    out = results["servers"][name].setdefault(mode, {})
+                    if "burst" in wanted:
+                        out["burst"] = burst(server, lg, scale, mode == "json")
+                    if "steady" in wanted:
+                        out["steady"] = steady(server, lg, scale, mode == "json")
+                except (RuntimeError, TimeoutError, OSError) as exc:
+                    # One server failing a scenario must not lose every other figure of the run.
+                    note(f"{name} {mode} fan-out failed: {exc!r}")
+                    lg.call_all("close")
+                finally:
+                    server.stop()
+        for scenario, fn in (("slow", slow_reader), ("idle", idle)):
+            for name, peer in servers.items() if scenario in wanted else ():
+                print(f"[text] {name}: {scenario}", flush=True)
+                server = Server(peer)
+                try:
+                    results["servers"][name][scenario] = fn(server, lg, scale)
+                except (RuntimeError, TimeoutError, OSError) as exc:
+                    note(f"{name} {scenario} failed: {exc!r}")
+                    lg.call_all("close")
+                finally:
+                    server.stop()
+        for feature in FEATURES:
+            if feature in wanted and (why := feature_missing(feature)) is not None:
+                note(f"scenario {feature!r} skipped: {why}")
+            elif feature in wanted:
+                note(f"scenario {feature!r} not run: the server has it; the harness lacks it")
+    finally:
+        lg.close()
+    results["meta"]["load_average_at_end"] = os.getloadavg()
+    results["meta"]["seconds"] = round(time.time() - results["meta"]["started"], 1)
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    raise_nofile()
+    args = parse(argv)
+    if args.table is not None:
+        print(table(json.loads(args.table.read_text())))
+        return 0
+    results = run(args)
+    path = save(results, args.out)
+    print()
+    print(table(results))
+    print(f"\nsaved {path} ({results['meta']['seconds']} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

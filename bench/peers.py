@@ -1,0 +1,159 @@
+"""The servers under test: this hub and the peers it is compared with, each a child process."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+
+# Settings every hub run gets: limits out of the way of a benchmark, and no keepalive pings (no
+# server in the bench pings, so idle memory and the generator compare like with like).
+HUB_ENV = {
+    "HOST": "127.0.0.1",
+    "LOG_LEVEL": "WARNING",
+    "RATE_LIMIT_PER_SECOND": "1000000",
+    "RATE_LIMIT_BURST": "1000000",
+    "MAX_CONNECTIONS": "20000",
+    "WS_PING_INTERVAL": "0",
+}
+
+
+NAIVE_ARGS = ("bench.peer_naive:app", "--host", "127.0.0.1", "--log-level", "warning",
+              "--ws-ping-interval", "0")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Peer:
+    name: str
+    argv: tuple[str, ...]
+    env: dict[str, str] = field(default_factory=dict)
+
+
+def peers() -> dict[str, Peer]:
+    py = sys.executable
+    return {
+        "hub": Peer("hub", (py, "-m", "backend"), HUB_ENV),
+        "node-ws": Peer("node-ws", ("node", str(BENCH / "peer_node.js"))),
+        "websockets": Peer("websockets", (py, "-m", "bench.peer_websockets")),
+        "naive-fastapi": Peer("naive-fastapi", (py, "-m", "uvicorn", *NAIVE_ARGS)),
+    }
+
+
+def node_ready() -> str | None:
+    """Install the Node peer's `ws` from the committed lockfile; None, or why it cannot run."""
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        return "node/npm not found"
+    if not (BENCH / "node_modules" / "ws" / "package.json").exists():
+        done = subprocess.run(
+            ["npm", "ci", "--prefix", str(BENCH), "--no-audit", "--no-fund"],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        if done.returncode != 0:
+            return "npm ci failed: " + done.stderr.strip()[-300:]
+    return None
+
+
+def proc_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a process has used, from /proc (no psutil stubs needed)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        # Fields after the command name, which may itself hold spaces and parentheses.
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def proc_rss(pid: int) -> int:
+    """Resident memory of a process, in bytes."""
+    with open(f"/proc/{pid}/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def server_holds(server_port: int, client_port: int) -> bool:
+    """Whether a server process still owns its socket to this client.
+
+    Read from /proc/net/tcp: once the server closes its descriptor the socket is gone or an
+    orphan (inode 0) that only the kernel keeps. A client that stopped reading never sees that
+    close, so this is where "the slow reader was dropped" is observed, for every server alike.
+    """
+    local, remote = f":{server_port:04X}", f":{client_port:04X}"
+    with open("/proc/net/tcp") as table:
+        for line in table.readlines()[1:]:
+            fields = line.split()
+            if fields[1].endswith(local) and fields[2].endswith(remote):
+                return fields[9] != "0"
+    return False
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class Server:
+    """One running server process; `extra_env` adds settings for one scenario."""
+
+    def __init__(self, peer: Peer, extra_env: dict[str, str] | None = None) -> None:
+        self.peer = peer
+        self.port = free_port()
+        env = {**os.environ, **peer.env, **(extra_env or {}), "PORT": str(self.port)}
+        # uvicorn's CLI takes its port as a flag; the others read PORT.
+        argv = [*peer.argv, "--port", str(self.port)] if "uvicorn" in peer.argv else peer.argv
+        # Peers log every connection the generator aborts; keep that out of the table's way and
+        # show it only if the server fails.
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(
+            argv, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=self.log, stderr=self.log
+        )
+        self._wait_ready()
+
+    def _wait_ready(self, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.peer.name} exited: {self.proc.returncode}{self.tail()}")
+            try:
+                url = f"http://127.0.0.1:{self.port}/readyz"
+                if httpx.get(url, timeout=1.0).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"{self.peer.name} not ready after {timeout}s")
+
+    def tail(self) -> str:
+        self.log.seek(0)
+        return "\n" + self.log.read()[-2000:].decode(errors="replace")
+
+    def path(self, room: str, json_mode: bool) -> str:
+        return f"/ws?room={room}" + ("&format=json" if json_mode else "")
+
+    def rss(self) -> int:
+        return proc_rss(self.proc.pid)
+
+    def cpu(self) -> float:
+        return proc_cpu(self.proc.pid)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        self.log.close()

@@ -1,0 +1,118 @@
+"""Recovery and history on join: replay, then live, with no gap and no duplicate at the seam."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import httpx
+
+from tests.support.clients import JsonClient, connect
+from tests.support.server import ServerFactory
+
+FAST = {"RATE_LIMIT_PER_SECOND": "100000", "RATE_LIMIT_BURST": "100000"}
+
+
+def test_a_reconnecting_subscriber_gets_exactly_what_it_missed_then_live(
+    make_server: ServerFactory,
+) -> None:
+    server = make_server(FAST)
+    author = JsonClient(server.ws, "room=recover")
+    reader = JsonClient(server.ws, "room=recover")
+    reader.next_of("subscribed")
+    author.send(type="publish", room="recover", text="seen", ref="0")
+    last_seen = reader.next_of("message")["id"]
+    reader.close()
+
+    for n in range(1, 101):
+        author.send(type="publish", room="recover", text=f"missed {n}", ref=str(n))
+    for _ in range(100):
+        author.next_of("ack")
+
+    back = JsonClient(server.ws)
+    back.send(type="subscribe", room="recover", since=last_seen)
+    assert back.next_of("subscribed")["recovered"] is True
+    replayed = [back.next_of("message") for _ in range(100)]
+    assert [m["text"] for m in replayed] == [f"missed {n}" for n in range(1, 101)]
+    assert [m["id"] for m in replayed] == list(range(last_seen + 1, last_seen + 101))
+    author.send(type="publish", room="recover", text="live", ref="live")
+    live = back.next_of("message")
+    assert (live["text"], live["id"]) == ("live", last_seen + 101)
+
+
+def test_recovery_has_no_gap_and_no_duplicate_while_publishing_continues(
+    make_server: ServerFactory,
+) -> None:
+    server = make_server(FAST)
+    author = JsonClient(server.ws, "room=busy")
+    stop = threading.Event()
+    sent = [0]
+
+    def publish() -> None:
+        while not stop.is_set() and sent[0] < 3000:
+            author.send(type="publish", room="busy", text=str(sent[0]))
+            sent[0] += 1
+            time.sleep(0.0005)
+
+    reader = JsonClient(server.ws, "room=busy")
+    reader.next_of("subscribed")
+    publisher = threading.Thread(target=publish, daemon=True)
+    publisher.start()
+    seen = [reader.next_of("message")["id"] for _ in range(200)]
+    reader.close()  # drops out mid-stream; publishing goes on
+    back = JsonClient(server.ws)
+    back.send(type="subscribe", room="busy", since=seen[-1])
+    assert back.next_of("subscribed")["recovered"] is True
+    after = [back.next_of("message")["id"] for _ in range(300)]
+    stop.set()
+    publisher.join(10)
+    ids = seen + after
+    assert ids == list(range(ids[0], ids[0] + len(ids))), "a gap or a duplicate at the seam"
+
+
+def test_a_subscriber_behind_what_retention_kept_is_told_recovered_false(
+    make_server: ServerFactory,
+) -> None:
+    server = make_server(
+        {**FAST, "RETENTION_MAX_PER_ROOM": "10", "RETENTION_INTERVAL_SECONDS": "0.2"}
+    )
+    author = JsonClient(server.ws, "room=short")
+    for n in range(30):
+        author.send(type="publish", room="short", text=str(n), ref=str(n))
+    ids = [author.next_of("ack")["id"] for _ in range(30)]
+    deadline = time.monotonic() + 10
+    url = f"{server.http}/rooms/short/messages"
+    while len(httpx.get(url, params={"limit": 500}).json()["messages"]) > 10:
+        assert time.monotonic() < deadline, "retention did not run"
+        time.sleep(0.1)
+    late = JsonClient(server.ws)
+    late.send(type="subscribe", room="short", since=ids[0])
+    assert late.next_of("subscribed")["recovered"] is False
+    current = JsonClient(server.ws)
+    current.send(type="subscribe", room="short", since=ids[-1])
+    assert current.next_of("subscribed")["recovered"] is True
+
+
+def test_history_on_join_sends_the_last_messages_first_in_both_modes(
+    make_server: ServerFactory,
+) -> None:
+    server = make_server(FAST)
+    author = JsonClient(server.ws, "room=past")
+    for n in range(8):
+        author.send(type="publish", room="past", text=f"old {n}", ref=str(n))
+    for _ in range(8):
+        author.next_of("ack")
+
+    js = JsonClient(server.ws)
+    js.send(type="subscribe", room="past", history=3)
+    subscribed = js.next_of("subscribed")
+    assert "recovered" not in subscribed
+    assert [js.next_of("message")["text"] for _ in range(3)] == ["old 5", "old 6", "old 7"]
+
+    text = connect(server.ws + "?room=past&history=2")
+    assert [text.recv(), text.recv()] == ["old 6", "old 7"]
+    author.send(type="publish", room="past", text="new", ref="new")
+    assert text.recv() == "new"
+    plain = connect(server.ws + "?room=past")  # the original behaviour: no history by default
+    author.send(type="publish", room="past", text="newer", ref="newer")
+    assert plain.recv() == "newer"
