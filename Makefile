@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install system-deps run cluster migrate dashboard test test-only lint format bench bench-smoke clean
+.PHONY: install system-deps run cluster migrate dashboard vapid-keys test test-only lint format bench bench-smoke clean
 
 install: $(STAMP)
 
@@ -26,6 +26,10 @@ cluster: install system-deps
 # Apply database migrations (the server also applies them at start-up); DATABASE_URL picks the DB.
 migrate: install
 	$(PY) -c "from backend.config import get_settings; from backend.storage.migrate import upgrade; upgrade(get_settings().database_url)"
+
+# A VAPID key pair for Web Push (docs/push.md).
+vapid-keys: install
+	$(PY) -m backend.push keys
 
 dashboard: install
 	$(VENV)/bin/streamlit run dashboard/app.py --server.headless true --browser.gatherUsageStats false --server.address 127.0.0.1

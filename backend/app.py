@@ -8,6 +8,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
+from starlette.types import Receive, Scope, Send
 
 from backend.auth.service import AuthService
 from backend.broker import create_broker
@@ -15,25 +16,50 @@ from backend.config import Settings, get_settings
 from backend.hub.hub import Hub
 from backend.logs import configure_logging
 from backend.metrics import Metrics
+from backend.push import create_push
 from backend.routes import admin, auth, history, ops, ws
+from backend.routes import push as push_routes
 from backend.routes.client import ClientFiles
 from backend.storage import create_store
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+class Desafio:
+    """The ASGI application: `/ws` straight to the hub's endpoint, everything else to FastAPI."""
+
+    def __init__(self, api: FastAPI) -> None:
+        self.api = api
+        self.state = api.state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket" and scope["path"] == scope.get("root_path", "") + "/ws":
+            scope["app"] = self.api  # what FastAPI would set: handlers find the hub through it
+            await ws.endpoint(scope, receive, send)
+        else:
+            await self.api(scope, receive, send)
+
+
+def create_app(settings: Settings | None = None) -> Desafio:
     settings = settings or get_settings()
     configure_logging(settings)
     store = create_store(settings.database_url, settings.store_batch_size)
     hub = Hub(settings, create_broker(settings.broker_url), Metrics(), store)
     authority = AuthService(settings)
+    # Web Push (docs/push.md): None unless VAPID_PRIVATE_KEY is set.
+    push = create_push(settings, authority, hub.metrics)
+    if push is not None:
+        hub.publisher.listeners.append(push.notifier.published)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await hub.start()
         await authority.start()  # after the hub: its store has run the migrations
+        if push is not None:
+            await push.start()
         try:
             yield
         finally:
+            if push is not None:
+                await push.stop()
             await authority.stop()
             await hub.stop()
 
@@ -41,13 +67,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.hub = hub
     app.state.auth = authority
+    app.state.push = push
     app.include_router(ops.router)
-    app.include_router(ws.router)
     app.include_router(history.router)
     app.include_router(auth.router)
     app.include_router(admin.router)
+    app.include_router(push_routes.router)
     app.add_exception_handler(RequestValidationError, auth.validation_without_input)
     frontend = Path(settings.frontend_dir)
     if frontend.is_dir():
         app.mount("/client", ClientFiles(directory=frontend, html=True), name="client")
-    return app
+    return Desafio(app)

@@ -96,6 +96,39 @@ class Settings(BaseSettings):
     login_failures_per_address: int = Field(default=20, ge=1)
     login_window_seconds: float = Field(default=300.0, gt=0)
 
+    # Web Push (docs/push.md): off unless VAPID_PRIVATE_KEY is set (`python -m backend.push keys`).
+    # base64url raw 32-byte P-256 scalar, or PEM; VAPID_SUBJECT is mailto:... or https://...
+    vapid_private_key: SecretStr = SecretStr("")
+    vapid_subject: str = ""
+    # How long a push service keeps an undelivered push (RFC 8030 TTL; 4 weeks at most).
+    push_ttl_seconds: int = Field(default=3600, ge=0, le=2_419_200)
+    # At most this many pushes per user per minute; more are dropped and counted.
+    push_per_user_per_minute: int = Field(default=6, ge=1)
+    # Messages waiting to be considered for push; a full queue drops (counted), never blocks.
+    push_queue_size: int = Field(default=1000, ge=1)
+    # Threads posting to push services at once (pywebpush is blocking), and their patience.
+    push_concurrency: int = Field(default=4, ge=1, le=64)
+    push_timeout_seconds: float = Field(default=10.0, gt=0)
+    # 5xx, 429 and network failures are retried this many times, after base * 2**n seconds.
+    push_retries: int = Field(default=3, ge=0, le=10)
+    push_retry_base_seconds: float = Field(default=1.0, gt=0)
+    # false: pushes carry room, sender and id only, never the text.
+    push_preview: bool = True
+    push_max_subscriptions_per_user: int = Field(default=10, ge=1)
+    # The server POSTs wherever a subscription says: only to these push services (host or
+    # parent domain), over https. Widen for a self-hosted push service.
+    push_endpoint_hosts: list[str] = Field(
+        default_factory=lambda: [
+            "fcm.googleapis.com",
+            "android.googleapis.com",
+            "push.services.mozilla.com",
+            "push.apple.com",
+            "notify.windows.com",
+        ]
+    )
+    # Plain-http endpoints: only for a local push-service stand-in (tests, development).
+    push_allow_http_endpoints: bool = False
+
     # Operations
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = "text"
@@ -120,6 +153,16 @@ class Settings(BaseSettings):
                 f"AUTH_REQUIRED needs a JWT_SECRET of at least {MIN_SECRET_LENGTH} random "
                 "characters (e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _vapid_has_a_subject(self) -> Settings:
+        # Push services (Apple's in particular) refuse VAPID tokens without a contact.
+        subject = self.vapid_subject
+        if self.vapid_private_key.get_secret_value() and not (
+            (subject.startswith("mailto:") and "@" in subject) or subject.startswith("https://")
+        ):
+            raise ValueError("VAPID_PRIVATE_KEY needs VAPID_SUBJECT=mailto:you@example.com")
         return self
 
 

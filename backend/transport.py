@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, MutableMapping
 from typing import Any
 
+from uvicorn._types import ASGISendEvent
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.http11 import Request
 
@@ -24,8 +25,16 @@ class HubWebSocketProtocol(WebSocketsSansIOProtocol):
 
     def handle_connect(self, event: Request) -> None:
         super().handle_connect(event)
+        # The parsed request (its headers are in the scope too) is not needed after this; an
+        # idle connection would keep it for hours.
+        self.request = None  # type: ignore[assignment]
         if not self.close_sent:
             self.scope["extensions"][EXTENSION] = {"protocol": self}
+
+    async def send(self, message: ASGISendEvent) -> None:
+        await super().send(message)
+        if message["type"] == "websocket.accept":
+            self.response = None  # type: ignore[assignment]  # only the handshake needed it
 
     @property
     def raw_capable(self) -> bool:

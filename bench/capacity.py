@@ -86,26 +86,6 @@ def idle(server: Server, lg: LoadGen, scale: Scale) -> list[dict[str, Any]]:
     return rows
 
 
-def feature_missing(feature: str) -> str | None:
-    """Why the server cannot run a feature scenario yet (None: it can)."""
-    from backend.config import Settings
-
-    fields = Settings.model_fields
-    if feature == "storage" and "database_url" not in fields:
-        return "the server has no DATABASE_URL setting yet (persistence issue)"
-    if feature == "redis":
-        import importlib.util
-        import shutil
-
-        if importlib.util.find_spec("backend.broker.redis") is None:
-            return "the server has no Redis broker yet (scale-out issue)"
-        if shutil.which("redis-server") is None:
-            return "redis-server is not installed"
-    return None
-
-
-# Feature scenarios: server env for the "on" run. They reuse the burst and steady scenarios.
-FEATURES: dict[str, dict[str, str]] = {
-    "storage": {"DATABASE_URL": "sqlite+aiosqlite:///bench/results/bench.db"},
-    "redis": {"BROKER_URL": "redis://127.0.0.1:6379/15"},
-}
+# Feature scenarios: each adds a configuration of the hub (bench.peers.feature_peers) to the
+# burst and steady runs, so the table sets it beside the hub as shipped.
+FEATURES = ("storage", "redis")

@@ -11,6 +11,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import httpx
 
@@ -47,6 +48,17 @@ def peers() -> dict[str, Peer]:
         "node-ws": Peer("node-ws", ("node", str(BENCH / "peer_node.js"))),
         "websockets": Peer("websockets", (py, "-m", "bench.peer_websockets")),
         "naive-fastapi": Peer("naive-fastapi", (py, "-m", "uvicorn", *NAIVE_ARGS)),
+    }
+
+
+def feature_peers() -> dict[str, Peer]:
+    """The hub in other configurations, run by the `storage` and `redis` scenarios."""
+    py = sys.executable
+    return {
+        # The same hub with storage off: `hub` itself stores every message in SQLite.
+        "storage": Peer("hub-nostore", (py, "-m", "backend"), {**HUB_ENV, "DATABASE_URL": "none"}),
+        # Two instances over Redis (bench.cluster.ClusterServer), storage off in both.
+        "redis": Peer("hub-redis", (py, "-m", "backend"), {**HUB_ENV, "DATABASE_URL": "none"}),
     }
 
 
@@ -103,6 +115,21 @@ def free_port() -> int:
         return port
 
 
+class Target(Protocol):
+    """What a scenario needs of the server under test (a Server, or a ClusterServer)."""
+
+    peer: Peer
+    port: int
+
+    def path(self, room: str, json_mode: bool) -> str: ...
+
+    def rss(self) -> int: ...
+
+    def cpu(self) -> float: ...
+
+    def stop(self) -> None: ...
+
+
 class Server:
     """One running server process; `extra_env` adds settings for one scenario."""
 
@@ -110,6 +137,11 @@ class Server:
         self.peer = peer
         self.port = free_port()
         env = {**os.environ, **peer.env, **(extra_env or {}), "PORT": str(self.port)}
+        self.data_dir: str | None = None
+        if peer.argv[-1] == "backend" and "DATABASE_URL" not in env:
+            # The hub stores messages, as shipped; in a fresh file, so runs do not pile up.
+            self.data_dir = tempfile.mkdtemp(prefix="bench-hub-")
+            env["DATABASE_URL"] = f"sqlite+aiosqlite:///{self.data_dir}/bench.db"
         # uvicorn's CLI takes its port as a flag; the others read PORT.
         argv = [*peer.argv, "--port", str(self.port)] if "uvicorn" in peer.argv else peer.argv
         # Peers log every connection the generator aborts; keep that out of the table's way and
@@ -157,3 +189,5 @@ class Server:
                 self.proc.kill()
                 self.proc.wait(5)
         self.log.close()
+        if self.data_dir is not None:
+            shutil.rmtree(self.data_dir, ignore_errors=True)

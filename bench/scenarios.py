@@ -7,7 +7,7 @@ from array import array
 from dataclasses import dataclass
 from typing import Any
 
-from bench.peers import Server, proc_cpu
+from bench.peers import Target, proc_cpu
 from bench.pool import LoadGen
 
 ROOM = "bench"
@@ -43,7 +43,7 @@ SCALES = {
 class Usage:
     """CPU used by the server and by the generator processes over one measurement."""
 
-    def __init__(self, server: Server, lg: LoadGen) -> None:
+    def __init__(self, server: Target, lg: LoadGen) -> None:
         self.server, self.gens = server, lg.pids
         self.t0, self.s0, self.g0 = time.monotonic(), server.cpu(), self._gen()
 
@@ -60,7 +60,7 @@ class Usage:
         }
 
 
-def subscribe(lg: LoadGen, server: Server, n: int, json_mode: bool, group: str = "sub") -> float:
+def subscribe(lg: LoadGen, server: Target, n: int, json_mode: bool, group: str = "sub") -> float:
     """Open n receivers spread over the receiving workers; returns connections per second."""
     workers = range(1, len(lg.pipes))
     shares = [n // len(workers) + (1 if i < n % len(workers) else 0) for i in range(len(workers))]
@@ -99,10 +99,12 @@ def wait_count(lg: LoadGen, expected: int, timeout: float, group: str = "sub") -
         time.sleep(0.05)
 
 
-def prepare(lg: LoadGen, server: Server, n: int, json_mode: bool) -> float:
+def prepare(lg: LoadGen, server: Target, n: int, json_mode: bool) -> float:
     """Receivers plus a publisher, then one message to everyone, so every join has completed."""
     rate = subscribe(lg, server, n, json_mode)
-    lg.call(PUBLISHER, "publisher", server.port, server.path(ROOM, json_mode))
+    # A cluster takes its publisher on the other instance than its subscribers.
+    port = getattr(server, "publisher_port", server.port)
+    lg.call(PUBLISHER, "publisher", port, server.path(ROOM, json_mode))
     for _ in range(50):
         lg.call_all("reset", False)
         lg.call(PUBLISHER, "burst", 1, json_mode, ROOM, 32)
@@ -122,7 +124,7 @@ def percentiles(lat: array[int]) -> dict[str, float | None]:
     return {"p50_ms": pick(0.50), "p99_ms": pick(0.99), "max_ms": round(ordered[-1] / 1e6, 3)}
 
 
-def burst(server: Server, lg: LoadGen, scale: Scale, json_mode: bool) -> list[dict[str, Any]]:
+def burst(server: Target, lg: LoadGen, scale: Scale, json_mode: bool) -> list[dict[str, Any]]:
     """1 publisher, N subscribers, messages back to back: deliveries per second (median)."""
     rows = []
     for subs, messages in scale.burst:
@@ -143,7 +145,7 @@ def burst(server: Server, lg: LoadGen, scale: Scale, json_mode: bool) -> list[di
     return rows
 
 
-def steady(server: Server, lg: LoadGen, scale: Scale, json_mode: bool) -> dict[str, Any]:
+def steady(server: Target, lg: LoadGen, scale: Scale, json_mode: bool) -> dict[str, Any]:
     """Fixed publish rates to N subscribers: latency, and the best rate with p99 < 50 ms."""
     subs = scale.steady_subscribers
     prepare(lg, server, subs, json_mode)

@@ -6,6 +6,7 @@ a snapshot of it. Live parts refresh as fragments, so a tick never reruns the wh
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -21,7 +22,7 @@ if _ROOT not in sys.path:
 import streamlit as st  # noqa: E402
 
 from dashboard.feed import FeedClient  # noqa: E402
-from dashboard.sender import send_message  # noqa: E402
+from dashboard.sendbox import render_send_box  # noqa: E402
 from dashboard.settings import DashboardSettings  # noqa: E402
 from dashboard.store import LinkState  # noqa: E402
 from dashboard.view import (  # noqa: E402
@@ -52,7 +53,8 @@ def _stop_client(client: FeedClient) -> None:
 @st.cache_resource(show_spinner=False, on_release=_stop_client)
 def feed_client(backend_url: str) -> FeedClient:
     """The one feed client of this server process for `backend_url`, already trying to connect."""
-    settings = DashboardSettings.from_env({"BACKEND_URL": backend_url})
+    # The rest (feed size, the feed's credentials) from the environment, as the page reads it.
+    settings = DashboardSettings.from_env({**os.environ, "BACKEND_URL": backend_url})
     client = FeedClient(settings).start()
     # The first page then shows "connected" or "unavailable", not a transient "connecting".
     client.wait_first_attempt(3.0)
@@ -120,27 +122,6 @@ def render_feed(client: FeedClient, settings: DashboardSettings) -> None:
     st.html(FEED_CSS + feed_html(feed_rows(snap.messages, room or ALL_ROOMS)))
 
 
-def _send(ws_url: str) -> None:
-    state = st.session_state
-    outcome = send_message(ws_url, state.send_room, state.send_name, state.send_text)
-    state.send_outcome = outcome
-    if outcome.ok:
-        state.send_text = ""
-
-
-def render_send_box(settings: DashboardSettings) -> None:
-    """Room, display name and text; Enter or the button sends; the backend's answer is shown."""
-    with st.form("send", border=True):
-        room_col, name_col = st.columns(2)
-        room_col.text_input("Room", value=settings.default_room, key="send_room")
-        name_col.text_input("Display name", value="operator", key="send_name")
-        st.text_input("Message", key="send_text", placeholder="Type a message, press Enter")
-        st.form_submit_button("Send", on_click=_send, args=(settings.ws_url,))
-    outcome = st.session_state.get("send_outcome")
-    if outcome is not None:
-        (st.success if outcome.ok else st.error)(outcome.detail)
-
-
 def main() -> None:
     st.set_page_config(page_title="Hub operations", page_icon="📡", layout="wide")
     settings = DashboardSettings.from_env()
@@ -153,7 +134,8 @@ def main() -> None:
         st.fragment(render_charts, run_every=every)(client)
     with feed_col:
         st.subheader("Send a message")
-        render_send_box(settings)
+        config = client.auth_config
+        render_send_box(settings, auth_required=config is not None and config.auth_required)
         st.subheader("Live feed")
         st.fragment(render_feed, run_every=every)(client, settings)
 

@@ -11,16 +11,17 @@ import logging
 import threading
 import time
 from typing import Any
-from urllib.parse import urlencode
 
 import httpx
 import websocket
 
+from dashboard.admission import NotAdmitted, open_feed
+from dashboard.auth import AuthConfig, FeedAuth, fetch_auth_config
 from dashboard.backoff import Backoff
 from dashboard.history import HistorySource, HttpHistory
 from dashboard.rooms import plan_rooms
 from dashboard.settings import DashboardSettings
-from dashboard.sockets import close_quietly
+from dashboard.sockets import TOKEN_EXPIRED, ClosedByPeer, close_quietly, describe, recv_text
 from dashboard.stats import fetch_stats
 from dashboard.store import FeedMessage, Link, LinkState, LiveStore, Snapshot
 
@@ -44,7 +45,10 @@ class FeedClient:
         self.settings = settings
         self.store = LiveStore(settings.feed_size, settings.series_size, settings.text_limit)
         self._http = httpx.Client(timeout=2.0)
-        self._history = history or HttpHistory(self._http, settings.backend_url)
+        self.auth = FeedAuth(self._http, settings)
+        # The backend's /auth/config as last read (None: not reached yet); the page reads it.
+        self.auth_config: AuthConfig | None = None
+        self._history = history or HttpHistory(self._http, settings.backend_url, self.auth.cached)
         self._stop = threading.Event()
         self._tried = threading.Event()
         self._thread = threading.Thread(target=self._run, name="dashboard-feed", daemon=True)
@@ -54,6 +58,7 @@ class FeedClient:
         # subscribe resumes after it, and a message at or below it is one already shown.
         self.last_ids: dict[str, int] = {}
         self._resumed = False
+        self.connections = 0  # feed connections opened so far (a renewed token needs none)
 
     def start(self) -> FeedClient:
         self._thread.start()
@@ -78,34 +83,53 @@ class FeedClient:
     def _run(self) -> None:
         backoff = Backoff(maximum=self.settings.backoff_max_seconds)
         failures = 0
-        query = urlencode({"format": "json", "name": self.settings.feed_name})
         while not self._stop.is_set():
             try:
-                ws = websocket.create_connection(
-                    f"{self.settings.ws_url}?{query}", timeout=RECV_TIMEOUT + 4.5
-                )
+                ws = self._connect()
+            except NotAdmitted as exc:
+                delay = exc.retry_after or backoff.next()
+                retry_at = time.monotonic() + delay
+                self.store.set_link(Link(LinkState.UNAUTHORIZED, str(exc), failures, retry_at))
+                self._tried.set()
+                self._stop.wait(delay)
+                continue
             except (OSError, websocket.WebSocketException) as exc:
                 failures += 1
                 delay = backoff.next()
                 down = not self._resumed or failures >= FAILURES_BEFORE_DOWN
                 state = LinkState.DOWN if down else LinkState.RECONNECTING
-                self.store.set_link(Link(state, _describe(exc), failures, time.monotonic() + delay))
+                self.store.set_link(Link(state, describe(exc), failures, time.monotonic() + delay))
                 self._tried.set()
                 self._stop.wait(delay)
                 continue
             backoff.reset()
             failures = 0
+            self.connections += 1
             log.info("feed connected to %s", self.settings.ws_url)
             self.store.set_link(Link(LinkState.CONNECTED))
             self._tried.set()
             try:
                 self._follow(ws)
-            except (OSError, websocket.WebSocketException, LinkLost, ValueError) as exc:
-                log.warning("feed connection lost: %s", _describe(exc))
-                self.store.set_link(Link(LinkState.RECONNECTING, _describe(exc)))
+            except (
+                OSError,
+                websocket.WebSocketException,
+                LinkLost,
+                ClosedByPeer,
+                ValueError,
+            ) as exc:
+                if isinstance(exc, ClosedByPeer) and exc.code == TOKEN_EXPIRED:
+                    self.auth.forget()
+                log.warning("feed connection lost: %s", describe(exc))
+                self.store.set_link(Link(LinkState.RECONNECTING, describe(exc)))
             finally:
                 close_quietly(ws)
             self._resumed = True
+
+    def _connect(self) -> websocket.WebSocket:
+        # The last known answer survives an outage: the send box keeps its login form.
+        config = fetch_auth_config(self._http, self.settings.backend_url)
+        self.auth_config = config or self.auth_config
+        return open_feed(self.settings, self.auth, self.auth_config, RECV_TIMEOUT + 4.5)
 
     def _follow(self, ws: websocket.WebSocket) -> None:
         ws.settimeout(RECV_TIMEOUT)
@@ -117,12 +141,14 @@ class FeedClient:
         last_frame = time.monotonic()
         pinged = False
         while not self._stop.is_set():
+            if self.auth.due():
+                self._renew(ws)
             now = time.monotonic()
             if now >= next_poll:
                 next_poll = now + self.settings.poll_seconds
                 self._poll(ws)
             try:
-                frame = ws.recv()
+                frame = recv_text(ws)
             except websocket.WebSocketTimeoutException:
                 quiet = time.monotonic() - last_frame
                 if quiet > DEAD_AFTER:
@@ -131,11 +157,15 @@ class FeedClient:
                     ws.send('{"type":"ping"}')
                     pinged = True
                 continue
-            if not isinstance(frame, str) or not frame:
-                raise LinkLost("closed by the backend")
             last_frame, pinged = time.monotonic(), False
             for line in frame.split("\n"):
                 self._handle(json.loads(line))
+
+    def _renew(self, ws: websocket.WebSocket) -> None:
+        """Swap in a fresh token before the backend closes the connection with 4001."""
+        token = self.auth.renew()
+        if token is not None:
+            ws.send(json.dumps({"type": "auth", "token": token}))
 
     def _subscribe(self, ws: websocket.WebSocket, room: str) -> None:
         self._pending.add(room)
@@ -151,7 +181,7 @@ class FeedClient:
         try:
             sample = fetch_stats(self._http, self.settings.backend_url, time.time())
         except (httpx.HTTPError, KeyError, TypeError, ValueError) as exc:
-            log.warning("/stats unavailable: %s", _describe(exc))
+            log.warning("/stats unavailable: %s", describe(exc))
             return
         self.store.add_sample(sample)
         following = self._followed | self._pending
@@ -204,13 +234,3 @@ class FeedClient:
             self.last_ids[room] = 0
         for obj in latest:
             self._record({**obj, "room": room})
-
-
-def _describe(exc: BaseException) -> str:
-    """A one-line reason for the page and the log, without message contents."""
-    if isinstance(exc, ConnectionRefusedError):
-        return "connection refused"
-    if isinstance(exc, websocket.WebSocketBadStatusException):
-        return f"handshake refused with HTTP {exc.status_code}"
-    text = str(exc).splitlines()[0] if str(exc) else ""
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

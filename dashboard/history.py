@@ -8,6 +8,7 @@ Catching up normally goes through the socket (subscribe with `since`); the serve
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import httpx
@@ -24,16 +25,28 @@ class HistorySource(Protocol):
 
 
 class HttpHistory:
-    """The backend's history endpoint."""
+    """The backend's history endpoint; `token` gives the bearer token to send, if any.
 
-    def __init__(self, client: httpx.Client, backend_url: str) -> None:
+    A callable rather than a string: the feed's token is renewed while it runs.
+    """
+
+    def __init__(
+        self,
+        client: httpx.Client,
+        backend_url: str,
+        token: Callable[[], str | None] = lambda: None,
+    ) -> None:
         self._client = client
         self._url = backend_url
+        self._token = token
 
     def latest(self, room: str, limit: int) -> list[dict[str, Any]] | None:
+        token = self._token()
+        # Private rooms, and every room when the backend requires auth, answer 401 without it.
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
         try:
             response = self._client.get(
-                f"{self._url}/rooms/{room}/messages", params={"limit": limit}
+                f"{self._url}/rooms/{room}/messages", params={"limit": limit}, headers=headers
             )
             response.raise_for_status()
             body = response.json()

@@ -1,7 +1,8 @@
 """The send box's transport: one short JSON connection per message, named as the operator chose.
 
 The backend takes the sender's name from the connection (a `sender` field in a frame is
-ignored), so a chosen display name needs its own connection. It never subscribes, so other
+ignored), so a chosen display name needs its own connection; with a token, the sender is the
+token's user and the name is ignored. It never subscribes, so other
 members see no presence noise, and the feed connection sees the message like everyone else.
 """
 
@@ -15,7 +16,7 @@ from urllib.parse import urlencode
 
 import websocket
 
-from dashboard.sockets import close_quietly
+from dashboard.sockets import close_quietly, refusal_detail
 
 _NO_ANSWER = "No answer from the backend in time; the message may not have been sent."
 
@@ -27,17 +28,25 @@ class SendOutcome:
     ok: bool
     detail: str
     id: int | None = None
+    # The handshake was refused with 403: the viewer's token is no longer accepted.
+    unauthorized: bool = False
 
 
-def send_message(ws_url: str, room: str, name: str, text: str, timeout: float = 5.0) -> SendOutcome:
-    """Publish `text` to `room` as `name`; waits for the backend's ack or error, never raises."""
+def send_message(
+    ws_url: str, room: str, name: str, text: str, timeout: float = 5.0, token: str | None = None
+) -> SendOutcome:
+    """Publish `text` to `room` as `name` (or as `token`'s user); waits for the backend's ack or
+    error, never raises."""
     if not text.strip():
         return SendOutcome(False, "Type a message first.")
     query = urlencode({"format": "json", "name": name})
+    # A header rather than ?token=: URLs end up in access logs.
+    header = {"Authorization": f"Bearer {token}"} if token else {}
     try:
-        ws = websocket.create_connection(f"{ws_url}?{query}", timeout=timeout)
+        ws = websocket.create_connection(f"{ws_url}?{query}", timeout=timeout, header=header)
     except websocket.WebSocketBadStatusException as exc:
-        return SendOutcome(False, _refusal(exc))
+        detail = f"Backend refused the connection: {refusal_detail(exc)}"
+        return SendOutcome(False, detail, unauthorized=exc.status_code == 403)
     except (OSError, websocket.WebSocketException) as exc:
         return SendOutcome(False, f"Backend unavailable ({type(exc).__name__}); not sent.")
     try:
@@ -66,11 +75,3 @@ def _await_answer(ws: websocket.WebSocket, ref: str, deadline: float) -> SendOut
             if obj.get("type") == "error" and obj.get("ref") in (ref, None):
                 return SendOutcome(False, f"Backend refused the message: {obj['detail']}")
     return SendOutcome(False, _NO_ANSWER)
-
-
-def _refusal(exc: websocket.WebSocketBadStatusException) -> str:
-    try:
-        detail = json.loads(exc.resp_body or b"{}")["error"]["detail"]
-    except (ValueError, KeyError, TypeError):
-        detail = f"HTTP {exc.status_code}"
-    return f"Backend refused the connection: {detail}"

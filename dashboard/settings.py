@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 DEFAULT_BACKEND_URL = "http://127.0.0.1:8765"
 
@@ -29,6 +29,11 @@ class DashboardSettings:
     refresh_seconds: float = 1.0
     feed_name: str = "dashboard"
     backoff_max_seconds: float = 8.0
+    # The feed connection's credentials (the send box logs in per viewer instead): a service
+    # token, or a user the feed logs in as. Kept out of the repr so that they are never printed.
+    token: str = field(default="", repr=False)
+    username: str = ""
+    password: str = field(default="", repr=False)
 
     @property
     def ws_url(self) -> str:
@@ -40,10 +45,14 @@ class DashboardSettings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> DashboardSettings:
-        """BACKEND_URL, DASHBOARD_FEED_SIZE, DASHBOARD_REFRESH_SECONDS; defaults otherwise."""
+        """BACKEND_URL, DASHBOARD_FEED_SIZE, DASHBOARD_REFRESH_SECONDS, DASHBOARD_TOKEN,
+        DASHBOARD_USERNAME, DASHBOARD_PASSWORD; defaults otherwise."""
         env = os.environ if env is None else env
         return cls(
             backend_url=env.get("BACKEND_URL", DEFAULT_BACKEND_URL).rstrip("/"),
             feed_size=max(1, int(env.get("DASHBOARD_FEED_SIZE", 500))),
             refresh_seconds=max(0.2, float(env.get("DASHBOARD_REFRESH_SECONDS", 1.0))),
+            token=env.get("DASHBOARD_TOKEN", "").strip(),
+            username=env.get("DASHBOARD_USERNAME", "").strip(),
+            password=env.get("DASHBOARD_PASSWORD", ""),
         )

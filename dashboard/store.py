@@ -16,6 +16,8 @@ class LinkState(StrEnum):
     CONNECTED = "connected"
     RECONNECTING = "reconnecting"
     DOWN = "down"
+    # The backend wants credentials the feed lacks, or refused the ones it has: not an outage.
+    UNAUTHORIZED = "unauthorized"
 
 
 @dataclass(frozen=True, slots=True)

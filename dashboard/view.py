@@ -35,6 +35,9 @@ def banner(link: Link, backend_url: str, now: float | None = None) -> Banner:
         return Banner("success", f"Connected to {backend_url}")
     if link.state is LinkState.CONNECTING:
         return Banner("info", f"Connecting to {backend_url}…")
+    if link.state is LinkState.UNAUTHORIZED:
+        # Credentials are the operator's to fix; the countdown only says when it is re-checked.
+        return Banner("error", f"{link.detail} (backend {backend_url}).{retry}")
     if link.state is LinkState.RECONNECTING:
         return Banner("warning", f"Reconnecting to {backend_url}{reason}.{retry}")
     return Banner("error", f"Backend unavailable at {backend_url}{reason}.{retry}")

@@ -2,33 +2,14 @@
 
 from __future__ import annotations
 
-import time
-from collections import deque
 from typing import Any
 
+from backend.hub.stats import Rate
 
-class PublishCounter:
+
+class PublishCounter(Rate):
     """Messages this instance published. Summed over instances these count each message once,
     whereas every subscribed instance sees (and would count) each message it fans out."""
-
-    WINDOW = 10  # seconds averaged, as backend.hub.stats.Traffic does
-
-    def __init__(self) -> None:
-        self.total = 0
-        self._seconds: deque[list[int]] = deque(maxlen=self.WINDOW + 1)
-
-    def record(self) -> None:
-        self.total += 1
-        second = int(time.monotonic())
-        if self._seconds and self._seconds[-1][0] == second:
-            self._seconds[-1][1] += 1
-        else:
-            self._seconds.append([second, 1])
-
-    def per_second(self) -> float:
-        now = int(time.monotonic())
-        total = sum(count for second, count in self._seconds if now - self.WINDOW <= second < now)
-        return total / self.WINDOW
 
 
 def merge(local: dict[str, Any], others: list[dict[str, Any]]) -> dict[str, Any]:

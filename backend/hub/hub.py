@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-import time
 import uuid
 from functools import partial
 from typing import Any
@@ -13,15 +12,16 @@ from typing import Any
 import orjson
 
 from backend.broker import Broker, Envelope
-from backend.broker.base import PresenceEvent
 from backend.config import Settings
 from backend.hub.connection import Connection, Mode, QueueLimits
-from backend.hub.outbound import Outgoing, RawSink, Sink
+from backend.hub.fanout import fan_out
+from backend.hub.outbound import Outgoing
+from backend.hub.presence import PresenceFanout
 from backend.hub.publishing import Publisher
 from backend.hub.ratelimit import TokenBucket
+from backend.hub.sinks import Flusher, RawSink, Sink
 from backend.hub.stats import Traffic, snapshot
 from backend.metrics import Metrics
-from backend.protocol import encode
 from backend.storage import Store
 from backend.storage.retention import enforce_retention
 
@@ -29,6 +29,8 @@ log = logging.getLogger("desafio.hub")
 
 # How many member names a `subscribed` object lists (the count is always exact).
 MEMBERS_LISTED = 200
+# Messages the pump fans out before it yields to the event loop.
+PUMP_BATCH = 256
 
 
 class Hub:
@@ -54,10 +56,14 @@ class Hub:
         self._pump: asyncio.Task[None] | None = None
         self._retention: asyncio.Task[None] | None = None
         self.publisher = Publisher(settings, broker, store)
+        self.flusher = Flusher()
+        self.presence = PresenceFanout(self.rooms)
         # Cluster (redis://): presence and /stats span every instance; None with memory://.
         self.cluster = broker.presence()
         if self.cluster is not None:
-            self.cluster.bind(self.instance, self.rooms, partial(snapshot, self), self.presence)
+            self.cluster.bind(
+                self.instance, self.rooms, partial(snapshot, self), self.presence.deliver
+            )
 
     async def start(self) -> None:
         s = self.settings
@@ -122,11 +128,12 @@ class Hub:
         names = [m.name for m in itertools.islice(members, MEMBERS_LISTED)]
         members.add(conn)
         conn.rooms.add(room)
+        self.presence.joined(conn, room)
         if self.cluster is not None:
             shared = await self.cluster.join(room, conn, MEMBERS_LISTED)
             if shared is not None:
-                return shared[1]  # everyone, here too, hears of it through self.presence
-        self._presence(room, "join", conn)
+                return shared[1]  # everyone, here too, hears of it through self.presence.deliver
+        self.presence.announce(room, "join", conn)
         return names
 
     async def leave(self, conn: Connection, room: str) -> None:
@@ -135,6 +142,7 @@ class Hub:
         if members is None or conn not in members:
             return
         members.discard(conn)
+        self.presence.left(conn, room)
         if not members:
             del self.rooms[room]
             self.traffic.forget(room)
@@ -142,7 +150,7 @@ class Hub:
             await self.broker.unsubscribe(room)
         # After the bookkeeping: announcing may await Redis, and another leave may run meanwhile.
         if self.cluster is None or not await self.cluster.leave(room, conn):
-            self._presence(room, "leave", conn)
+            self.presence.announce(room, "leave", conn)
 
     async def disconnect(self, conn: Connection, code: int | None) -> None:
         """Forget a connection that ended, whoever ended it."""
@@ -174,78 +182,28 @@ class Hub:
         return await self.publisher.publish(conn, room, text, data, ref)
 
     async def _run_pump(self) -> None:
+        fanned = 0
         while True:
             envelope = await self.broker.next_published()
             try:
                 self.fanout(envelope)
             except Exception:  # a bug here must not stop delivery for everyone
                 log.exception("fan-out of message %s in room %s failed", envelope.id, envelope.room)
+            fanned += 1
+            if fanned % PUMP_BATCH == 0:
+                # A deep backlog would otherwise keep the loop to ourselves: let the flusher
+                # write what was gathered, and other connections' reads run.
+                await asyncio.sleep(0)
 
     def fanout(self, envelope: Envelope) -> None:
-        members = self.rooms.get(envelope.room)
         self.traffic.record(envelope.room, envelope.ts)
-        if not members:
-            return
-        started = time.perf_counter()
-        author = self.connections.get(envelope.origin)
-        as_text: Outgoing | None = None
-        as_json: Outgoing | None = None
-        delivered = 0
-        for conn in members:
-            if conn is author:
-                continue
-            if conn.held is not None and envelope.room in conn.held:
-                conn.held[envelope.room].append(envelope)
-                continue
-            if conn.mode is Mode.TEXT:
-                if as_text is None:
-                    as_text = Outgoing(envelope.text.encode())
-                conn.deliver(as_text)
-            else:
-                if as_json is None:
-                    as_json = Outgoing(orjson.dumps(envelope.as_message()))
-                conn.deliver(as_json)
-            delivered += 1
-        self.metrics.deliveries.inc(delivered)
-        self.metrics.fanout_seconds.observe(time.perf_counter() - started)
+        members = self.rooms.get(envelope.room)
+        if members:
+            fan_out(envelope, members, self.connections.get(envelope.origin), self.metrics)
 
     def send(self, conn: Connection, obj: dict[str, Any]) -> None:
         """A reply to one connection, queued behind what it already has."""
         conn.deliver(Outgoing(orjson.dumps(obj)))
-
-    def presence(self, event: PresenceEvent) -> None:
-        """A join or leave on any instance of the cluster, told to this room's JSON members."""
-        item: Outgoing | None = None
-        for conn in self.rooms.get(event.room, ()):
-            if conn.key == event.origin or conn.mode is not Mode.JSON:
-                continue
-            if item is None:
-                obj = {
-                    "type": "presence",
-                    "room": event.room,
-                    "event": event.event,
-                    "name": event.name,
-                    "count": event.count,
-                }
-                item = Outgoing(encode(obj).encode())
-            conn.deliver(item)
-
-    def _presence(self, room: str, event: str, subject: Connection) -> None:
-        members = self.rooms.get(room, ())
-        item: Outgoing | None = None
-        for conn in members:
-            if conn is subject or conn.mode is not Mode.JSON:
-                continue
-            if item is None:
-                obj = {
-                    "type": "presence",
-                    "room": room,
-                    "event": event,
-                    "name": subject.name,
-                    "count": len(members),
-                }
-                item = Outgoing(encode(obj).encode())
-            conn.deliver(item)
 
     def _slow_consumer(self, conn: Connection) -> None:
         self.metrics.slow_consumers.inc()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from backend.broker import Broker, Draft, Envelope
@@ -13,6 +15,8 @@ from backend.storage import Store
 if TYPE_CHECKING:
     from backend.hub.connection import Connection
 
+log = logging.getLogger("desafio.hub")
+
 
 class Publisher:
     def __init__(self, settings: Settings, broker: Broker, store: Store) -> None:
@@ -21,6 +25,9 @@ class Publisher:
         # The newest stored id per room, read once: new ids continue after it.
         self.floors: dict[str, int] = {}
         self.refs = RecentRefs(settings.idempotency_window_seconds, settings.idempotency_max_refs)
+        # Told of every message once it is stored, on the instance that published it (Web Push,
+        # backend/push). Each must return at once and never raise.
+        self.listeners: list[Callable[[Envelope], None]] = []
 
     async def publish(
         self,
@@ -53,6 +60,7 @@ class Publisher:
             error = stored.exception()
             if error is None:
                 outcome.set_result(envelope)
+                self._tell_listeners(envelope)
                 return
             if key is not None:
                 self.refs.forget(key)  # so that a retry with this ref really retries
@@ -60,6 +68,13 @@ class Publisher:
 
         self.store.append(envelope).add_done_callback(settle)
         return outcome
+
+    def _tell_listeners(self, envelope: Envelope) -> None:
+        for listener in self.listeners:
+            try:
+                listener(envelope)
+            except Exception:  # a listener's bug must not cost the author an ack
+                log.exception("publish listener failed for message %s", envelope.id)
 
     async def _sequence(
         self, conn: Connection, room: str, text: str, data: dict[str, Any] | None

@@ -19,24 +19,17 @@ class RoomTraffic:
     last_message_at: str | None = None
 
 
-class Traffic:
-    """Counts messages per second in a short ring, so a rate costs nothing to keep."""
+class Rate:
+    """Events per second over the last WINDOW whole seconds, kept in a tiny ring: free to keep."""
 
-    WINDOW = 10  # seconds averaged for messages_per_second
+    WINDOW = 10
 
     def __init__(self) -> None:
-        self.started = time.monotonic()
-        self.messages = 0
-        self.rooms: dict[str, RoomTraffic] = {}
+        self.total = 0
         self._seconds: deque[list[int]] = deque(maxlen=self.WINDOW + 1)
 
-    def record(self, room: str, ts: str) -> None:
-        self.messages += 1
-        traffic = self.rooms.get(room)
-        if traffic is None:
-            traffic = self.rooms[room] = RoomTraffic()
-        traffic.messages += 1
-        traffic.last_message_at = ts
+    def record(self) -> None:
+        self.total += 1
         second = int(time.monotonic())
         if self._seconds and self._seconds[-1][0] == second:
             self._seconds[-1][1] += 1
@@ -48,6 +41,30 @@ class Traffic:
         now = int(time.monotonic())
         total = sum(count for second, count in self._seconds if now - self.WINDOW <= second < now)
         return total / self.WINDOW
+
+
+class Traffic:
+    """Messages fanned out here: the total and rate, and each room's count and last message."""
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+        self.rate = Rate()
+        self.rooms: dict[str, RoomTraffic] = {}
+
+    @property
+    def messages(self) -> int:
+        return self.rate.total
+
+    def record(self, room: str, ts: str) -> None:
+        self.rate.record()
+        traffic = self.rooms.get(room)
+        if traffic is None:
+            traffic = self.rooms[room] = RoomTraffic()
+        traffic.messages += 1
+        traffic.last_message_at = ts
+
+    def per_second(self) -> float:
+        return self.rate.per_second()
 
     def forget(self, room: str) -> None:
         self.rooms.pop(room, None)

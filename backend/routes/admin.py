@@ -13,8 +13,8 @@ from backend.broker import BrokerUnavailable
 from backend.closecodes import CloseCode
 from backend.deps import HubDep
 from backend.hub.connection import Connection, Mode, QueueLimits
-from backend.hub.outbound import AsgiSink
 from backend.hub.ratelimit import TokenBucket
+from backend.hub.sinks import AsgiSink
 from backend.protocol import ROOM_PATTERN, MessageText, Ref
 from backend.storage import StorageError
 

@@ -29,3 +29,25 @@ users = Table(
     Column("role", String(16), nullable=False),
     Column("created_at", String(32), nullable=False),
 )
+
+# Web Push (migration 0003, backend/push/store.py). No foreign key to users: tokens issued by
+# another service (RS256) name users this database has never seen.
+push_subscriptions = Table(
+    "push_subscriptions",
+    metadata,
+    # A browser's subscription belongs to whoever registered it last (one endpoint, one owner).
+    Column("endpoint", String(2048), primary_key=True),
+    Column("username", String(32), nullable=False, index=True),
+    # The browser's P-256 public key and auth secret (base64url), for RFC 8291 encryption.
+    Column("p256dh", String(128), nullable=False),
+    Column("auth", String(64), nullable=False),
+    Column("created_at", String(32), nullable=False),
+)
+
+push_follows = Table(
+    "push_follows",
+    metadata,
+    Column("username", String(32), primary_key=True),
+    Column("room", String(64), primary_key=True),
+    Column("created_at", String(32), nullable=False),
+)

@@ -4,6 +4,7 @@
 import { Auth, askForLogin } from "./auth.js";
 import { Chat } from "./chat.js";
 import { Alerts } from "./notifications.js";
+import { Push } from "./push.js";
 import { DEFAULT_ROOM, describeError, validName, validRoom } from "./protocol.js";
 import { ChatView } from "./ui.js";
 
@@ -171,8 +172,14 @@ chat.history.fetcher = (url) =>
   auth.token ? fetch(url, { headers: { Accept: "application/json", ...auth.headers() } })
     : fetchHistory(url);
 window.desafio.auth = auth;
+// Web Push (push.js): follow a room to be notified while no tab is open.
+const push = new Push({ auth, button: $("pushButton"), login: logIn });
+window.desafio.push = push;
+push.setRoom(chat.room);
+chat.addEventListener("room", (e) => push.setRoom(e.detail.room));
 auth.loadConfig().then(async (config) => {
   if (config.auth_required && !auth.token) await logIn();
   chat.start();
   input.focus();
+  push.start();
 });

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -214,3 +215,38 @@ def test_clients_leaving_a_room_at_once_are_all_forgotten(cluster: Cluster) -> N
 
     eventually(lambda: json_gauge() == 0, what="every departure to be counted")
     eventually(lambda: "crowd" not in stats(a)["rooms"], what="the room to be forgotten")
+
+
+@pytest.mark.parametrize("database", ["shared", "none"])
+def test_a_subscriber_recovers_on_one_instance_what_was_published_on_the_other(
+    redis_server: RedisServer, make_server: ServerFactory, tmp_path: Path, database: str
+) -> None:
+    # "none": no database at all, so the replay can only come from the room's Redis stream.
+    url = f"sqlite+aiosqlite:///{tmp_path}/shared.db" if database == "shared" else "none"
+    env = {
+        "BROKER_URL": redis_server.url,
+        "DATABASE_URL": url,
+        "RATE_LIMIT_PER_SECOND": "10000",
+        "RATE_LIMIT_BURST": "10000",
+        "CLOSE_TIMEOUT": "0.5",
+    }
+    a, b = make_server(env), make_server(env)
+    reader = JsonClient(b.ws, "room=away")
+    reader.next_of("subscribed")
+    author = JsonClient(a.ws, "room=away")
+    author.send(type="publish", room="away", text="before", ref="0")
+    last_seen = reader.next_of("message")["id"]
+    assert author.next_of("ack")["id"] == last_seen
+    reader.close()
+    for n in range(1, 51):
+        author.send(type="publish", room="away", text=f"missed {n}", ref=str(n))
+    acks = [author.next_of("ack")["id"] for _ in range(50)]
+
+    back = JsonClient(b.ws)
+    back.send(type="subscribe", room="away", since=last_seen)
+    assert back.next_of("subscribed")["recovered"] is True
+    replayed = messages(back, 50)
+    assert [m["id"] for m in replayed] == acks == list(range(last_seen + 1, last_seen + 51))
+    assert [m["text"] for m in replayed] == [f"missed {n}" for n in range(1, 51)]
+    author.send(type="publish", room="away", text="live", ref="live")
+    assert back.next_of("message")["id"] == last_seen + 51

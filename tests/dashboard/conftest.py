@@ -36,13 +36,19 @@ def make_feed() -> Iterator[Callable[..., FeedClient]]:
 
 
 @pytest.fixture
-def app_for(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Callable[[str], AppTest]]:
-    """An AppTest of dashboard/app.py with BACKEND_URL set; its feed client stops afterwards."""
+def app_for(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Callable[..., AppTest]]:
+    """An AppTest of dashboard/app.py with BACKEND_URL (and any other variables given) set; its
+    feed client stops afterwards."""
     monkeypatch.setenv("STREAMLIT_BROWSER_GATHER_USAGE_STATS", "false")
+    # Credentials of the developer's shell must not leak into the app under test.
+    for name in ("DASHBOARD_TOKEN", "DASHBOARD_USERNAME", "DASHBOARD_PASSWORD"):
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("STREAMLIT_SERVER_HEADLESS", "true")
 
-    def build(backend_url: str) -> AppTest:
+    def build(backend_url: str, **env: str) -> AppTest:
         monkeypatch.setenv("BACKEND_URL", backend_url)
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
         return AppTest.from_file(APP, default_timeout=20).run()
 
     yield build

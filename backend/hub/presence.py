@@ -1,0 +1,62 @@
+"""Presence events: who joined or left a room, told to its JSON-mode members."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+from backend.broker.base import PresenceEvent
+from backend.hub.connection import Mode
+from backend.hub.outbound import Outgoing
+from backend.protocol import encode
+
+if TYPE_CHECKING:
+    from backend.hub.connection import Connection
+
+
+class PresenceFanout:
+    """Delivers joins and leaves, local or (with a cluster) from any instance.
+
+    It counts each room's JSON-mode members, the only ones told: a room of text clients (the
+    original, common case) then costs nothing per join and leave, instead of a walk over every
+    member, which made connecting thousands of clients quadratic.
+    """
+
+    def __init__(self, rooms: dict[str, set[Connection]]) -> None:
+        self.rooms = rooms
+        self._json_members: dict[str, int] = {}
+
+    def joined(self, conn: Connection, room: str) -> None:
+        if conn.mode is Mode.JSON:
+            self._json_members[room] = self._json_members.get(room, 0) + 1
+
+    def left(self, conn: Connection, room: str) -> None:
+        if conn.mode is Mode.JSON:
+            remaining = self._json_members[room] - 1
+            if remaining:
+                self._json_members[room] = remaining
+            else:
+                del self._json_members[room]
+
+    def announce(self, room: str, event: Literal["join", "leave"], subject: Connection) -> None:
+        """A local join or leave, with the local count."""
+        count = len(self.rooms.get(room, ()))
+        self.deliver(PresenceEvent(room, event, subject.name, subject.key, count))
+
+    def deliver(self, event: PresenceEvent) -> None:
+        """Tell the room's JSON members but the subject (the cluster calls this for every event)."""
+        if not self._json_members.get(event.room):
+            return
+        item: Outgoing | None = None
+        for conn in self.rooms.get(event.room, ()):
+            if conn.key == event.origin or conn.mode is not Mode.JSON:
+                continue
+            if item is None:
+                obj = {
+                    "type": "presence",
+                    "room": event.room,
+                    "event": event.event,
+                    "name": event.name,
+                    "count": event.count,
+                }
+                item = Outgoing(encode(obj).encode())
+            conn.deliver(item)

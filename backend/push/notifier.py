@@ -1,0 +1,180 @@
+"""From published messages to pushes: who follows the room, who is offline, who is under cap.
+
+`published` runs in the publishing path (once per message, on the instance that sequenced it,
+when it is stored): it only filters by a cached set of followed rooms and enqueues, never awaits
+and never blocks. A worker drains the queue; each push is its own task, bounded in number.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import deque
+
+import orjson
+
+from backend.auth.rooms import Identity
+from backend.auth.service import AuthService
+from backend.broker import Envelope
+from backend.config import Settings
+from backend.push.metrics import PushMetrics
+from backend.push.online import Online
+from backend.push.sender import Sender
+from backend.push.store import PushStore
+
+log = logging.getLogger("desafio.push")
+
+PREVIEW_CHARS = 120
+# Follows set on another instance reach this one's cache within this many seconds.
+FOLLOWS_REFRESH_SECONDS = 5.0
+
+
+def payload(envelope: Envelope, preview: bool) -> bytes:
+    """What the service worker gets: enough to show a notification and open the room."""
+    body: dict[str, object] = {"room": envelope.room, "id": envelope.id, "sender": envelope.sender}
+    if preview:
+        text = envelope.text
+        body["text"] = text if len(text) <= PREVIEW_CHARS else text[: PREVIEW_CHARS - 1] + "…"
+    return orjson.dumps(body)
+
+
+class RateCap:
+    """At most `limit` pushes per user in any 60-second window."""
+
+    def __init__(self, limit: int, window: float = 60.0) -> None:
+        self.limit = limit
+        self.window = window
+        self._sent: dict[str, deque[float]] = {}
+
+    def allow(self, username: str) -> bool:
+        now = time.monotonic()
+        recent = self._sent.setdefault(username, deque())
+        while recent and recent[0] <= now - self.window:
+            recent.popleft()
+        if len(recent) >= self.limit:
+            return False
+        recent.append(now)
+        return True
+
+    def prune(self) -> None:
+        """Forget users with nothing in the window, so the map does not grow forever."""
+        cutoff = time.monotonic() - self.window
+        for name in [n for n, sent in self._sent.items() if not sent or sent[-1] <= cutoff]:
+            del self._sent[name]
+
+
+class Notifier:
+    def __init__(
+        self,
+        settings: Settings,
+        auth: AuthService,
+        store: PushStore,
+        sender: Sender,
+        online: Online,
+        metrics: PushMetrics,
+    ) -> None:
+        self.auth = auth
+        self.store = store
+        self.sender = sender
+        self.online = online
+        self.metrics = metrics
+        self.preview = settings.push_preview
+        self.cap = RateCap(settings.push_per_user_per_minute)
+        self.max_pending = settings.push_queue_size
+        self.followers: dict[str, set[str]] = {}
+        self._queue: asyncio.Queue[Envelope] = asyncio.Queue(settings.push_queue_size)
+        self._pending: set[asyncio.Task[None]] = set()
+        self._tasks: list[asyncio.Task[None]] = []
+        # Bumped by every local follow change: a refresh that read meanwhile is discarded.
+        self._generation = 0
+
+    async def start(self) -> None:
+        self.followers = await self.store.followers()
+        loop = asyncio.get_running_loop()
+        self._tasks = [
+            loop.create_task(self._work(), name="push-worker"),
+            loop.create_task(self._refresh(), name="push-follows"),
+        ]
+
+    async def stop(self) -> None:
+        for task in [*self._tasks, *self._pending]:
+            task.cancel()
+        for task in [*self._tasks, *self._pending]:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    def followed(self, username: str, room: str, following: bool) -> None:
+        """A follow changed here: the cache knows at once (other instances within the refresh)."""
+        self._generation += 1
+        names = self.followers.setdefault(room, set())
+        if following:
+            names.add(username)
+        else:
+            names.discard(username)
+
+    def published(self, envelope: Envelope) -> None:
+        """A message was stored. Called in the publishing path: must not block or raise."""
+        if not self.followers.get(envelope.room):
+            return
+        try:
+            self._queue.put_nowait(envelope)
+        except asyncio.QueueFull:
+            self.metrics.dropped.labels("queue_full").inc()
+            return
+        self.metrics.queued.set(self._queue.qsize())
+
+    async def _work(self) -> None:
+        while True:
+            envelope = await self._queue.get()
+            self.metrics.queued.set(self._queue.qsize())
+            for username in sorted(self.followers.get(envelope.room, ())):
+                if username == envelope.sender:
+                    continue  # one's own message needs no notification
+                if len(self._pending) >= self.max_pending:
+                    self.metrics.dropped.labels("backlog").inc()
+                    continue
+                task = asyncio.get_running_loop().create_task(self._notify(username, envelope))
+                self._pending.add(task)
+                task.add_done_callback(self._pending.discard)
+
+    async def _notify(self, username: str, envelope: Envelope) -> None:
+        try:
+            if await self.online.anywhere(username):
+                self.metrics.skipped_online.inc()
+                return
+            if not await self._may_read(username, envelope.room):
+                return
+            subscriptions = await self.store.subscriptions(username)
+            if not subscriptions:
+                return
+            if not self.cap.allow(username):
+                self.metrics.dropped.labels("rate_capped").inc()
+                return
+            body = payload(envelope, self.preview)
+            await asyncio.gather(
+                *(self.sender.deliver(sub, body, envelope.room) for sub in subscriptions)
+            )
+        except Exception:  # one user's failure (a database hiccup) must not stop the others
+            log.exception("push for a message in room %s failed", envelope.room)
+
+    async def _may_read(self, username: str, room: str) -> bool:
+        """Private rooms are checked again at send time: access may have been taken away."""
+        if not self.auth.policy.is_private(room):
+            return True
+        user = await self.auth.users.get(username) if self.auth.users.available else None
+        identity = Identity(username, authenticated=True, role=user.role if user else None)
+        return self.auth.may_enter(identity, room)
+
+    async def _refresh(self) -> None:
+        while True:
+            await asyncio.sleep(FOLLOWS_REFRESH_SECONDS)
+            self.cap.prune()
+            generation = self._generation
+            try:
+                fresh = await self.store.followers()
+                if generation == self._generation:
+                    self.followers = fresh
+            except Exception:  # keep the last good cache; the next round tries again
+                log.exception("reading push follows failed")
