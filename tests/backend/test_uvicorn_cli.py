@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 
 import httpx
@@ -13,7 +12,7 @@ import websocket
 
 from backend.closecodes import CloseCode
 from tests.support.clients import JsonClient, assert_silent, connect
-from tests.support.server import ROOT, free_port
+from tests.support.server import ROOT, free_port, wait_healthy
 
 
 @pytest.fixture(scope="module")
@@ -24,15 +23,7 @@ def cli_server() -> Iterator[str]:
          "--port", str(port), "--log-level", "warning"],
         cwd=ROOT,
     )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            if httpx.get(base + "/readyz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            assert time.monotonic() < deadline, "uvicorn did not start"
-            time.sleep(0.05)
+    wait_healthy(proc, f"http://127.0.0.1:{port}/readyz", "uvicorn")
     yield f"127.0.0.1:{port}"
     proc.terminate()
     proc.wait(15)

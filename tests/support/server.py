@@ -25,6 +25,21 @@ def free_port() -> int:
         return port
 
 
+def wait_healthy(proc: subprocess.Popen[bytes], url: str, what: str, timeout: float = 20.0) -> None:
+    """Poll `url` until it answers 200; fail at once if `proc` exits, or after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited with {proc.returncode} while starting")
+        try:
+            if httpx.get(url, timeout=1.0).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.05)
+    raise RuntimeError(f"{what} not ready at {url} after {timeout}s")
+
+
 class ServerProcess:
     """One backend process; `env` overrides settings (e.g. {"RATE_LIMIT_BURST": "5"})."""
 
@@ -55,18 +70,12 @@ class ServerProcess:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "backend"], cwd=ROOT, env=self.env, stdin=subprocess.DEVNULL
         )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"backend exited with {self.proc.returncode} while starting")
-            try:
-                if httpx.get(self.http + "/readyz", timeout=1.0).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.05)
-        self.stop()
-        raise RuntimeError(f"backend on port {self.port} not ready after {timeout}s")
+        try:
+            wait_healthy(self.proc, self.http + "/readyz", "backend", timeout)
+        except RuntimeError:
+            self.stop()
+            raise
+        return self
 
     def rss_bytes(self) -> int:
         """Resident memory of the server process, from /proc."""
