@@ -1,7 +1,8 @@
 """The feed client: one background thread that follows the hub over the JSON protocol.
 
 The thread owns the WebSocket and an HTTP client. It only writes to a `LiveStore` (bounded,
-locked); pages read snapshots of it. Nothing here knows about Streamlit.
+locked); pages read snapshots of it. Nothing here knows about Streamlit. Which rooms to follow,
+and where each resumes, is following.py's bookkeeping.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ import websocket
 from dashboard.admission import NotAdmitted, open_feed
 from dashboard.auth import AuthConfig, FeedAuth, fetch_auth_config
 from dashboard.backoff import Backoff
+from dashboard.following import Following
 from dashboard.history import HistorySource, HttpHistory
-from dashboard.rooms import plan_rooms
 from dashboard.settings import DashboardSettings
 from dashboard.sockets import TOKEN_EXPIRED, ClosedByPeer, close_quietly, describe, recv_text
 from dashboard.stats import fetch_stats
@@ -52,11 +53,9 @@ class FeedClient:
         self._stop = threading.Event()
         self._tried = threading.Event()
         self._thread = threading.Thread(target=self._run, name="dashboard-feed", daemon=True)
-        self._followed: set[str] = set()
-        self._pending: set[str] = set()
-        # Per room followed at least once, the last message id seen (0: none yet): a later
-        # subscribe resumes after it, and a message at or below it is one already shown.
-        self.last_ids: dict[str, int] = {}
+        self.following = Following(
+            settings.default_room, settings.max_rooms, settings.history_on_join
+        )
         self._resumed = False
         self.connections = 0  # feed connections opened so far (a renewed token needs none)
 
@@ -79,6 +78,11 @@ class FeedClient:
     @property
     def alive(self) -> bool:
         return self._thread.is_alive()
+
+    @property
+    def last_ids(self) -> dict[str, int]:
+        """Per room followed at least once, the last message id seen (see following.py)."""
+        return self.following.last_ids
 
     def _run(self) -> None:
         backoff = Backoff(maximum=self.settings.backoff_max_seconds)
@@ -133,10 +137,8 @@ class FeedClient:
 
     def _follow(self, ws: websocket.WebSocket) -> None:
         ws.settimeout(RECV_TIMEOUT)
-        rejoin = self._followed | {self.settings.default_room}
-        self._followed, self._pending = set(), set()
-        for room in sorted(rejoin):
-            self._subscribe(ws, room)
+        for subscribe in self.following.rejoin():
+            ws.send(json.dumps(subscribe))
         next_poll = 0.0
         last_frame = time.monotonic()
         pinged = False
@@ -167,16 +169,6 @@ class FeedClient:
         if token is not None:
             ws.send(json.dumps({"type": "auth", "token": token}))
 
-    def _subscribe(self, ws: websocket.WebSocket, room: str) -> None:
-        self._pending.add(room)
-        frame: dict[str, Any] = {"type": "subscribe", "room": room}
-        if room in self.last_ids:
-            # Everything after the last message seen, then live: no gap, no duplicate.
-            frame["since"] = self.last_ids[room]
-        elif self.settings.history_on_join > 0:
-            frame["history"] = self.settings.history_on_join
-        ws.send(json.dumps(frame))
-
     def _poll(self, ws: websocket.WebSocket) -> None:
         try:
             sample = fetch_stats(self._http, self.settings.backend_url, time.time())
@@ -184,16 +176,9 @@ class FeedClient:
             log.warning("/stats unavailable: %s", describe(exc))
             return
         self.store.add_sample(sample)
-        following = self._followed | self._pending
-        join, leave = plan_rooms(
-            sample.rooms, following, self.settings.default_room, self.settings.max_rooms
-        )
-        for room in join:
-            self._subscribe(ws, room)
-        for room in leave:
-            self._followed.discard(room)
-            ws.send(json.dumps({"type": "unsubscribe", "room": room}))
-        self.store.set_rooms(tuple(sorted(self._followed)))
+        for change in self.following.replan(sample.rooms):
+            ws.send(json.dumps(change))
+        self.store.set_rooms(self.following.rooms)
 
     def _handle(self, obj: dict[str, Any]) -> None:
         kind = obj.get("type")
@@ -201,10 +186,8 @@ class FeedClient:
             self._record(obj)
         elif kind == "subscribed":
             room = str(obj["room"])
-            self._pending.discard(room)
-            self._followed.add(room)
-            self.store.set_rooms(tuple(sorted(self._followed)))
-            self.last_ids.setdefault(room, 0)
+            self.following.subscribed(room)
+            self.store.set_rooms(self.following.rooms)
             if obj.get("recovered") is False:
                 self._reload(room)
         elif kind == "error":
@@ -214,9 +197,8 @@ class FeedClient:
 
     def _record(self, obj: dict[str, Any]) -> None:
         room, msg_id = str(obj["room"]), int(obj["id"])
-        if msg_id <= self.last_ids.get(room, 0):
-            return  # ids grow within a room: this one is already in the feed
-        self.last_ids[room] = msg_id
+        if not self.following.advance(room, msg_id):
+            return
         self.store.add_message(
             FeedMessage(msg_id, room, str(obj["sender"]), str(obj["text"]), str(obj["ts"]))
         )

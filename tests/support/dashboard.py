@@ -5,12 +5,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
-
-from tests.support.server import ROOT, free_port
+from tests.support.server import ROOT, free_port, wait_healthy
 
 APP = ROOT / "dashboard" / "app.py"
 
@@ -62,18 +59,12 @@ class DashboardProcess:
         self.proc = subprocess.Popen(
             command, cwd=ROOT, env=self.env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL
         )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"streamlit exited with {self.proc.returncode} while starting")
-            try:
-                if httpx.get(self.url + "/_stcore/health", timeout=1.0).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"dashboard on port {self.port} not healthy after {timeout}s")
+        try:
+            wait_healthy(self.proc, self.url + "/_stcore/health", "streamlit", timeout)
+        except RuntimeError:
+            self.stop()
+            raise
+        return self
 
     def rss_bytes(self) -> int:
         """Resident memory of the streamlit process, from /proc."""
