@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,26 +10,13 @@ import httpx
 from dashboard.feed import FeedClient
 from dashboard.history import HttpHistory
 from dashboard.store import LinkState
-from tests.support.clients import JsonClient
+from tests.support.clients import publish_acked
 from tests.support.server import ServerFactory, ServerProcess, free_port
 from tests.support.waiting import eventually
 
 Feed = Callable[..., FeedClient]
 # A backlog published in one go must not trip the rate limit of the test's one author.
 FAST = {"RATE_LIMIT_PER_SECOND": "100000", "RATE_LIMIT_BURST": "100000"}
-
-
-def publish(ws_url: str, room: str, texts: list[str], name: str = "alice") -> None:
-    """Publish `texts` in order and wait until each is acknowledged (so stored)."""
-    author = JsonClient(ws_url, f"name={name}&room={room}")
-    author.next_of("subscribed")
-    # Refs are idempotency keys per sender name, whatever the room: never reuse one.
-    batch = uuid.uuid4().hex[:8]
-    for n, text in enumerate(texts):
-        author.send(type="publish", room=room, text=text, ref=f"{batch}-{n}")
-    for _ in texts:
-        author.next_of("ack")
-    author.close()
 
 
 def oldest_first(feed: FeedClient, room: str) -> list[str]:
@@ -47,7 +33,7 @@ def following(feed: FeedClient, room: str) -> bool:
 
 
 def test_http_history_reads_the_backends_answer(server: ServerProcess) -> None:
-    publish(server.ws, "shape", ["one", "two", "three"])
+    publish_acked(server.ws, "shape", ["one", "two", "three"])
     with httpx.Client() as client:
         got = HttpHistory(client, server.http).latest("shape", 2)
         assert got is not None
@@ -60,11 +46,11 @@ def test_on_first_start_the_feed_shows_the_recent_history(
     server: ServerProcess, make_feed: Feed
 ) -> None:
     texts = [f"m{n}" for n in range(70)]
-    publish(server.ws, "recent", texts)
+    publish_acked(server.ws, "recent", texts)
     feed = make_feed(server.http, default_room="recent", history_on_join=50)
     eventually(lambda: oldest_first(feed, "recent") == texts[20:], what="the latest 50")
 
-    publish(server.ws, "recent", ["live"])
+    publish_acked(server.ws, "recent", ["live"])
     eventually(lambda: oldest_first(feed, "recent") == [*texts[20:], "live"], what="live after")
     ids = ids_of(feed, "recent")
     assert ids == list(range(ids[0], ids[0] + 51))
@@ -82,7 +68,7 @@ def away_while_published(
     backend.terminate()
     eventually(lambda: feed.snapshot().link.state is not LinkState.CONNECTED, what="the loss")
     elsewhere = make_server(env, port=free_port())
-    publish(elsewhere.ws, "lobby", texts)
+    publish_acked(elsewhere.ws, "lobby", texts)
     elsewhere.terminate()
     return make_server(env, port=backend.port)
 
@@ -94,14 +80,14 @@ def test_after_a_restart_the_feed_has_every_missed_message_in_order_once(
     backend = make_server(env)
     feed = make_feed(backend.http, backoff_max_seconds=1.0, history_on_join=50)
     eventually(lambda: following(feed, "lobby"), what="the feed to follow lobby")
-    publish(backend.ws, "lobby", ["before"])
+    publish_acked(backend.ws, "lobby", ["before"])
     eventually(lambda: oldest_first(feed, "lobby") == ["before"], what="the first message")
 
     # More than a fresh join's history: only resuming after the last id seen finds them all.
     missed = [f"missed {n}" for n in range(80)]
     backend = away_while_published(make_server, env, backend, feed, missed)
     eventually(lambda: following(feed, "lobby"), timeout=20.0, what="the feed to reconnect")
-    publish(backend.ws, "lobby", ["after"])
+    publish_acked(backend.ws, "lobby", ["after"])
 
     want = ["before", *missed, "after"]
     eventually(lambda: oldest_first(feed, "lobby") == want, what="every message, once, in order")
@@ -116,7 +102,7 @@ def test_a_gap_too_big_to_replay_is_filled_from_stored_history(
     backend = make_server(env)
     feed = make_feed(backend.http, backoff_max_seconds=1.0, history_on_join=50)
     eventually(lambda: following(feed, "lobby"), what="the feed to follow lobby")
-    publish(backend.ws, "lobby", ["before"])
+    publish_acked(backend.ws, "lobby", ["before"])
     eventually(lambda: oldest_first(feed, "lobby") == ["before"], what="the first message")
 
     missed = [f"missed {n}" for n in range(30)]
@@ -133,7 +119,7 @@ def test_after_a_restart_on_an_empty_database_new_messages_are_not_taken_for_old
     backend = make_server()
     feed = make_feed(backend.http, backoff_max_seconds=1.0)
     eventually(lambda: following(feed, "lobby"), what="the feed to follow lobby")
-    publish(backend.ws, "lobby", ["old 1", "old 2"])
+    publish_acked(backend.ws, "lobby", ["old 1", "old 2"])
     eventually(lambda: oldest_first(feed, "lobby") == ["old 1", "old 2"], what="the old ones")
 
     backend.terminate()
@@ -141,5 +127,5 @@ def test_after_a_restart_on_an_empty_database_new_messages_are_not_taken_for_old
     # A fresh database: its ids start at 1 again, below the ones the feed has seen.
     fresh = make_server(port=backend.port)
     eventually(lambda: following(feed, "lobby"), timeout=20.0, what="the feed to reconnect")
-    publish(fresh.ws, "lobby", ["new 1"])
+    publish_acked(fresh.ws, "lobby", ["new 1"])
     eventually(lambda: oldest_first(feed, "lobby") == ["old 1", "old 2", "new 1"], what="new 1")

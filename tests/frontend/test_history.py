@@ -3,33 +3,19 @@
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 
 from playwright.sync_api import expect
 
 from tests.frontend.pages import ChatPage, Opener
-from tests.support.clients import JsonClient
+from tests.support.clients import publish_acked
 from tests.support.server import ServerProcess
 
 ServerFactory = Callable[..., ServerProcess]
 # Publishing a backlog quickly must not trip the rate limit of the test's one author.
 FAST = {"RATE_LIMIT_PER_SECOND": "100000", "RATE_LIMIT_BURST": "100000"}
 BACK_WITHIN_MS = 30_000
-
-
-def publish(base_ws: str, name: str, room: str, texts: list[str]) -> None:
-    """Publish `texts` in order and wait until every one is acknowledged (so stored)."""
-    author = JsonClient(base_ws, f"name={name}&room={room}")
-    author.next_of("subscribed")
-    # Refs are idempotency keys per sender name, whatever the room: never reuse one.
-    batch = uuid.uuid4().hex[:8]
-    for n, text in enumerate(texts):
-        author.send(type="publish", room=room, text=text, ref=f"{batch}-{n}")
-    for _ in texts:
-        author.next_of("ack")
-    author.close()
 
 
 def ids_in_page(page: ChatPage) -> list[int]:
@@ -39,10 +25,10 @@ def ids_in_page(page: ChatPage) -> list[int]:
 def test_joining_a_room_shows_its_recent_history_with_own_messages_as_own(
     server: ServerProcess, open_chat: Opener
 ) -> None:
-    publish(server.ws, "Bruno", "archive", [f"old {n}" for n in range(20)])
-    publish(server.ws, "Ana", "archive", ["mine"])
+    publish_acked(server.ws, "archive", name="Bruno", texts=[f"old {n}" for n in range(20)])
+    publish_acked(server.ws, "archive", name="Ana", texts=["mine"])
     recent = [f"recent {n}" for n in range(49)]
-    publish(server.ws, "Bruno", "archive", recent)
+    publish_acked(server.ws, "archive", name="Bruno", texts=recent)
 
     ana = open_chat(server.http, "Ana", "archive")
     # The latest 50, oldest first; Ana's own among them is shown as hers.
@@ -51,7 +37,7 @@ def test_joining_a_room_shows_its_recent_history_with_own_messages_as_own(
     expect(ana.messages.first.locator(".sender")).to_have_text("You")
     expect(ana.messages.nth(1).locator(".sender")).to_have_text("Bruno")
 
-    publish(server.ws, "Bruno", "archive", ["live"])
+    publish_acked(server.ws, "archive", name="Bruno", texts=["live"])
     expect(ana.texts).to_have_text(["mine", *recent, "live"])
     ids = ids_in_page(ana)
     assert ids == list(range(ids[0], ids[0] + 51))
@@ -71,7 +57,7 @@ def miss_messages_while_away(
     expect(page.status).to_have_attribute("data-state", "reconnecting")
     page.page.context.set_offline(True)
     restarted = make_server(env, port=backend.port)
-    publish(restarted.ws, "Bruno", room, texts)
+    publish_acked(restarted.ws, room, name="Bruno", texts=texts)
     page.page.context.set_offline(False)
     expect(page.status).to_have_attribute("data-state", "open", timeout=BACK_WITHIN_MS)
     return restarted
@@ -83,7 +69,7 @@ def test_after_a_restart_the_page_shows_exactly_the_messages_it_missed(
     env = {**FAST, "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/messages.db"}
     backend = make_server(env)
     ana = open_chat(backend.http, "Ana", "gap")
-    publish(backend.ws, "Bruno", "gap", ["before 1", "before 2"])
+    publish_acked(backend.ws, "gap", name="Bruno", texts=["before 1", "before 2"])
     ana.say("mine before")
     expect(ana.texts).to_have_text(["before 1", "before 2", "mine before"])
     expect(ana.messages.nth(2)).to_have_attribute("data-state", "sent")
@@ -92,7 +78,7 @@ def test_after_a_restart_the_page_shows_exactly_the_messages_it_missed(
     missed = [f"missed {n}" for n in range(60)]
     backend = miss_messages_while_away(make_server, env, backend, ana, "gap", missed)
 
-    publish(backend.ws, "Bruno", "gap", ["after"])
+    publish_acked(backend.ws, "gap", name="Bruno", texts=["after"])
     expect(ana.texts).to_have_text(["before 1", "before 2", "mine before", *missed, "after"])
     ids = ids_in_page(ana)
     assert ids == list(range(ids[0], ids[0] + len(ids)))
@@ -105,7 +91,7 @@ def test_a_backlog_too_big_to_replay_is_reloaded_behind_a_visible_divider(
     env = {**FAST, "MAX_REPLAY": "5", "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/m.db"}
     backend = make_server(env)
     ana = open_chat(backend.http, "Ana", "flood")
-    publish(backend.ws, "Bruno", "flood", ["seen"])
+    publish_acked(backend.ws, "flood", name="Bruno", texts=["seen"])
     expect(ana.texts).to_have_text(["seen"])
 
     missed = [f"missed {n}" for n in range(70)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import uuid
 from typing import Any
 
 import websocket
@@ -80,3 +81,16 @@ def assert_silent(ws: websocket.WebSocket, wait: float = 0.3) -> None:
         raise AssertionError(f"expected silence, received {data!r}")
     finally:
         ws.settimeout(old)
+
+
+def publish_acked(url: str, room: str, texts: list[str], name: str = "alice") -> None:
+    """Publish `texts` in order as `name` and wait until each is acknowledged (so stored)."""
+    author = JsonClient(url, f"name={name}&room={room}")
+    author.next_of("subscribed")
+    # Fresh refs: a ref already used by this name in this room would be acknowledged, not sent.
+    batch = uuid.uuid4().hex[:8]
+    for n, text in enumerate(texts):
+        author.send(type="publish", room=room, text=text, ref=f"{batch}-{n}")
+    for _ in texts:
+        author.next_of("ack")
+    author.close()

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.support.server import ROOT, free_port, wait_healthy
+from tests.support.server import ROOT, free_port, stop_process, wait_healthy
 
 APP = ROOT / "dashboard" / "app.py"
 
@@ -73,13 +73,7 @@ class DashboardProcess:
             return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+        stop_process(self.proc)
 
     def __enter__(self) -> DashboardProcess:
         return self.start()

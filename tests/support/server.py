@@ -25,6 +25,17 @@ def free_port() -> int:
         return port
 
 
+def stop_process(proc: subprocess.Popen[bytes] | None) -> None:
+    """SIGTERM, then SIGKILL if it has not exited within 15 s."""
+    if proc is not None and proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+
+
 def wait_healthy(proc: subprocess.Popen[bytes], url: str, what: str, timeout: float = 20.0) -> None:
     """Poll `url` until it answers 200; fail at once if `proc` exits, or after `timeout`."""
     deadline = time.monotonic() + timeout
@@ -95,17 +106,8 @@ class ServerProcess:
         self.proc.wait(10)
 
     def stop(self) -> None:
-        self._stop_process()
+        stop_process(self.proc)
         shutil.rmtree(self.data_dir, ignore_errors=True)
-
-    def _stop_process(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
 
     def __enter__(self) -> ServerProcess:
         return self.start()
