@@ -6,6 +6,7 @@ import uvicorn
 
 from backend.app import create_app
 from backend.config import get_settings
+from backend.gate import GatedHttpProtocol
 from backend.transport import HubWebSocketProtocol
 
 
@@ -15,7 +16,12 @@ def main() -> None:
         create_app(settings),
         host=settings.host,
         port=settings.port,
-        ws=HubWebSocketProtocol,
+        # Both protocols enforce budgets uvicorn has not (docs/security.md#budgets): connections
+        # counted from accept, handshake deadline and sizes; control frames, inbound bytes.
+        http=GatedHttpProtocol.configured(settings),
+        ws=HubWebSocketProtocol.configured(settings),
+        # One setting for whose X-Forwarded-For is trusted and who is counted by it.
+        forwarded_allow_ips=settings.forwarded_allow_ips,
         # uvicorn refuses oversized frames itself (close 1009) before buffering them.
         ws_max_size=settings.max_message_bytes,
         ws_ping_interval=settings.ws_ping_interval or None,

@@ -41,7 +41,31 @@ class Settings(BaseSettings):
 
     # Limits
     max_message_bytes: int = Field(default=64 * 1024, ge=128)
+    # TCP connections per process, counted from accept until closed: HTTP requests, WebSocket
+    # handshakes, logins by first frame and open WebSockets alike (more: HTTP 503 at once).
     max_connections: int = Field(default=10_000, ge=1)
+    # The same per client address (more: HTTP 429), so that one host cannot take them all.
+    max_connections_per_address: int = Field(default=1000, ge=1)
+    # Reverse proxies, comma-separated addresses or networks ("*": any), the same variable
+    # uvicorn reads: their X-Forwarded-For is trusted, and their clients are counted per
+    # forwarded address at the WebSocket handshake instead of per peer at accept (a proxy
+    # carries many clients). The default is the loopback (the nginx of `make cluster`).
+    forwarded_allow_ips: str = "127.0.0.1,::1"
+    # A request's line and headers (or a WebSocket upgrade) must arrive within this many
+    # seconds of its first byte, or of accept (else 408 and closed): no half-open handshakes.
+    handshake_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Request line and headers together, in bytes (more: 431 and closed).
+    max_request_head_bytes: int = Field(default=16 * 1024, ge=1024)
+    # An HTTP request body, in bytes (more: 413 and closed); JSON and form bodies are small.
+    max_request_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    # Ping and pong frames a WebSocket client may send: a token bucket per connection (more:
+    # close 1008). Each ping makes the server write a pong.
+    control_frames_per_second: float = Field(default=10.0, gt=0)
+    control_frames_burst: int = Field(default=50, ge=1)
+    # Inbound bytes per WebSocket connection (token bucket); past it the server stops reading
+    # from that socket until the budget refills, so TCP slows the sender down.
+    inbound_bytes_per_second: int = Field(default=256 * 1024, ge=1024)
+    inbound_bytes_burst: int = Field(default=1024 * 1024, ge=1024)
     rate_limit_per_second: float = Field(default=50.0, gt=0)
     rate_limit_burst: int = Field(default=100, ge=1)
     # Frames refused by the rate limiter in a row before the connection is closed with 1008.
@@ -67,15 +91,20 @@ class Settings(BaseSettings):
     database_url: str = "sqlite+aiosqlite:///data/desafio.db"
     # Rows per transaction at most; the writer takes whatever queued while the last one committed.
     store_batch_size: int = Field(default=500, ge=1)
-    # Retention (0 disables a rule), enforced every retention_interval_seconds.
-    retention_max_age_seconds: float = Field(default=0, ge=0)
-    retention_max_per_room: int = Field(default=0, ge=0)
+    # Retention (0 disables a rule), enforced every retention_interval_seconds: by default 30
+    # days, and the newest 10,000 messages of each room.
+    retention_max_age_seconds: float = Field(default=30 * 24 * 3600, ge=0)
+    retention_max_per_room: int = Field(default=10_000, ge=0)
     retention_interval_seconds: float = Field(default=60.0, gt=0)
     # A subscriber further behind than this many messages gets recovered=false (reload instead).
     max_replay: int = Field(default=10_000, ge=1)
     # A (sender, ref) seen within this window is acknowledged again instead of published twice.
     idempotency_window_seconds: float = Field(default=600.0, ge=0)
     idempotency_max_refs: int = Field(default=100_000, ge=1)
+    # GET /rooms/{room}/messages: a page stops early (truncated, with a `next` cursor) past this
+    # many bytes of messages; at most this many reads at once per process (more: 503).
+    history_max_response_bytes: int = Field(default=1024 * 1024, ge=1024)
+    history_concurrency: int = Field(default=4, ge=1)
 
     # Authentication and authorization (docs/security.md).
     auth_required: bool = False

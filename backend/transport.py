@@ -8,20 +8,130 @@ uvicorn CLI the hub falls back to ASGI `send`, which behaves the same, only slow
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, MutableMapping
-from typing import Any
+from typing import Any, ClassVar
 
-from uvicorn._types import ASGISendEvent
+from uvicorn._types import ASGIReceiveEvent, ASGISendEvent
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.frames import Frame, Opcode
 from websockets.http11 import Request
 
+from backend.budgets import Bucket
+from backend.closecodes import CloseCode
+from backend.config import Settings
+
 EXTENSION = "desafio.transport"
+log = logging.getLogger("desafio.transport")
 
 
 class HubWebSocketProtocol(WebSocketsSansIOProtocol):
-    """Adds `write_raw`, `close_now` and a shutdown hook; everything else is uvicorn's."""
+    """Adds `write_raw`, `close_now`, a shutdown hook and the socket's budgets (control frames,
+    bytes written but unread, inbound bytes); everything else is uvicorn's."""
 
     on_shutdown: Callable[[], None] | None = None
+    # Set by backend.gate: the TCP connection's count is released when it closes.
+    on_connection_lost: Callable[[], None] | None = None
+    # Budgets (see `configured`); these defaults are Settings' own.
+    control_rate: ClassVar[float] = 10.0
+    control_burst: ClassVar[int] = 50
+    max_unread_bytes: ClassVar[int] = 1024 * 1024
+    inbound_rate: ClassVar[int] = 256 * 1024
+    inbound_burst: ClassVar[int] = 1024 * 1024
+    close_after: ClassVar[float] = 5.0
+
+    @classmethod
+    def configured(cls, settings: Settings) -> type[HubWebSocketProtocol]:
+        """A subclass bound to these settings (uvicorn builds the protocol from its class)."""
+        attributes = {
+            "control_rate": settings.control_frames_per_second,
+            "control_burst": settings.control_frames_burst,
+            "max_unread_bytes": settings.outbound_queue_bytes,
+            "inbound_rate": settings.inbound_bytes_per_second,
+            "inbound_burst": settings.inbound_bytes_burst,
+            "close_after": settings.close_timeout,
+        }
+        return type("ConfiguredHubWebSocketProtocol", (cls,), attributes)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.close_timeout = self.close_after  # uvicorn's is a fixed 10 s
+        self.control = Bucket(self.control_rate, self.control_burst)
+        self.inbound = Bucket(self.inbound_rate, self.inbound_burst)
+        # Reading stopped because the inbound budget is spent (uvicorn's read_paused is its own).
+        self.throttled = False
+        # Closed for abuse: input is discarded unparsed until the socket is aborted.
+        self.abandoned = False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        super().connection_lost(exc)
+        if self.on_connection_lost is not None:
+            self.on_connection_lost()
+            self.on_connection_lost = None
+
+    def data_received(self, data: bytes) -> None:
+        if self.abandoned:
+            return
+        super().data_received(data)
+        if not self.handshake_initiated:
+            # websockets refused the request itself (request line over 8 KiB: 414; a header
+            # line over 8 KiB or over 128 headers: 431) and queued its answer, which uvicorn
+            # never writes: the socket would stay open, answerless, forever.
+            if self.conn.handshake_exc is not None and not self.transport.is_closing():
+                self.transport.write(b"".join(self.conn.data_to_send()))
+                self.transport.close()
+            return
+        # The inbound byte budget: past it, stop reading until it refills, so TCP flow control
+        # slows the sender down (its frames wait in its own buffers, not in ours).
+        delay = self.inbound.spend(len(data))
+        if delay > 0 and not self.throttled and not self.close_sent:
+            self.throttled = True
+            self.transport.pause_reading()
+            self.loop.call_later(delay, self._unthrottle)
+
+    def _unthrottle(self) -> None:
+        self.throttled = False
+        if not self.read_paused and not self.transport.is_closing():
+            self.transport.resume_reading()
+
+    async def receive(self) -> ASGIReceiveEvent:
+        # uvicorn's, except that a throttled socket stays paused until its budget refills.
+        message = await self.queue.get()
+        if self.read_paused and self.queue.empty():
+            self.read_paused = False
+            if not self.throttled:
+                self.transport.resume_reading()
+        return message
+
+    def handle_events(self) -> None:
+        # websockets has parsed the whole chunk and queued a pong for every ping in it already:
+        # the control-frame budget is spent here, for the chunk, before any of them is written.
+        controls = sum(
+            1
+            for event in self.conn.events
+            if isinstance(event, Frame) and event.opcode in (Opcode.PING, Opcode.PONG)
+        )
+        if controls and not self.close_sent:
+            if not self.control.allow(controls):
+                self.abandon(CloseCode.POLICY_VIOLATION, "too many control frames")
+            elif self.transport.get_write_buffer_size() > self.max_unread_bytes:
+                # Pongs are outbound bytes too: one that pings and never reads is a slow consumer.
+                self.abandon(CloseCode.SLOW_CONSUMER, "slow consumer: not reading")
+        super().handle_events()
+
+    def handle_ping(self) -> None:
+        if self.close_sent:
+            self.conn.data_to_send()  # a closing connection answers no more pings
+        else:
+            super().handle_ping()
+
+    def abandon(self, code: int, reason: str) -> None:
+        """Close an abusive connection: its queued answers are dropped, the close frame is sent,
+        and nothing it sends is parsed any more (parsing a flood costs CPU too)."""
+        self.conn.data_to_send()
+        self.close_now(code, reason, self.close_after)
+        self.abandoned = True
+        log.info("connection closed with %s: %s", code, reason)
 
     def handle_connect(self, event: Request) -> None:
         super().handle_connect(event)
