@@ -12,6 +12,7 @@ from starlette.types import Receive, Scope, Send
 
 from backend.auth.service import AuthService
 from backend.broker import create_broker
+from backend.budgets import Occupancy, Proxies
 from backend.config import Settings, get_settings
 from backend.hub.hub import Hub
 from backend.logs import configure_logging
@@ -29,11 +30,26 @@ class Desafio:
     def __init__(self, api: FastAPI) -> None:
         self.api = api
         self.state = api.state
+        settings: Settings = api.state.settings
+        # WebSocket sessions, from the handshake to their end (logins by first frame included),
+        # in total and per client address (a trusted proxy's forwarded one): MAX_CONNECTIONS.
+        self.sessions = Occupancy(
+            settings.max_connections,
+            settings.max_connections_per_address,
+            Proxies(settings.forwarded_allow_ips),
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket" and scope["path"] == scope.get("root_path", "") + "/ws":
             scope["app"] = self.api  # what FastAPI would set: handlers find the hub through it
-            await ws.endpoint(scope, receive, send)
+            client = scope.get("client")
+            address = client[0] if client else None
+            crowded = self.sessions.enter(address)
+            try:
+                await ws.endpoint(scope, receive, send, crowded)
+            finally:
+                if crowded is None:
+                    self.sessions.leave(address)
         else:
             await self.api(scope, receive, send)
 

@@ -11,6 +11,7 @@ from starlette.websockets import WebSocket
 from backend.auth.http import get_auth
 from backend.auth.rooms import anonymous
 from backend.auth.websocket import ConnectionAccess, admit, first_frame_identity
+from backend.budgets import Refusal
 from backend.deps import get_app_settings, get_hub
 from backend.hub.connection import Mode
 from backend.hub.sinks import AsgiSink, RawSink, Sink
@@ -20,6 +21,8 @@ from backend.transport import find_protocol
 
 JSON_SUBPROTOCOL = "desafio.v1.json"
 MAX_HISTORY = 500
+# `history=` as digits only: str.isdigit() also takes "²" and other digits int() refuses.
+_HISTORY = re.compile(r"^[0-9]{1,3}$")
 _ROOM = re.compile(ROOM_PATTERN)
 # Display names: 1-32 characters, no control characters (they would corrupt logs and UIs).
 _NAME = re.compile(r"^[^\x00-\x1f\x7f]{1,32}$")
@@ -29,15 +32,18 @@ def _refuse(status: int, code: str, detail: str) -> JSONResponse:
     return JSONResponse({"error": {"code": code, "detail": detail}}, status_code=status)
 
 
-async def endpoint(scope: Scope, receive: Receive, send: Send) -> None:
+async def endpoint(
+    scope: Scope, receive: Receive, send: Send, crowded: Refusal | None = None
+) -> None:
     """The `/ws` ASGI app. backend.app.Desafio routes to it directly, past FastAPI: a WebSocket
     lives for hours, and FastAPI's per-request machinery (middleware frames, three
     AsyncExitStacks, the dependency solver's state) would be kept alive for all of them: 11 KiB
-    per idle connection (34.6 KiB down to 23.1, measured), for nothing the socket uses."""
-    await serve(WebSocket(scope, receive=receive, send=send))
+    per idle connection (34.6 KiB down to 23.1, measured), for nothing the socket uses.
+    `crowded`: why backend.app.Desafio, which counts sessions, would not count this one."""
+    await serve(WebSocket(scope, receive=receive, send=send), crowded)
 
 
-async def serve(websocket: WebSocket) -> None:
+async def serve(websocket: WebSocket, crowded: Refusal | None = None) -> None:
     hub, settings, auth = get_hub(websocket), get_app_settings(websocket), get_auth(websocket)
     params = websocket.query_params
     subprotocol = JSON_SUBPROTOCOL if JSON_SUBPROTOCOL in websocket.scope["subprotocols"] else None
@@ -53,10 +59,12 @@ async def serve(websocket: WebSocket) -> None:
         refusal = _refuse(400, "invalid_room", "room must match " + ROOM_PATTERN)
     elif name is not None and not _NAME.match(name):
         refusal = _refuse(400, "invalid_name", "name must be 1-32 characters, no control chars")
-    elif not history.isdigit() or int(history) > MAX_HISTORY:
+    elif not _HISTORY.match(history) or int(history) > MAX_HISTORY:
         refusal = _refuse(400, "invalid_history", f"history must be 0-{MAX_HISTORY}")
-    elif len(hub.connections) >= settings.max_connections or not hub.ready:
-        refusal = _refuse(503, "unavailable", "server is at capacity or not ready; retry later")
+    elif crowded is not None:  # MAX_CONNECTIONS (pending logins count) or per address: 503/429
+        refusal = _refuse(*crowded)
+    elif not hub.ready:
+        refusal = _refuse(503, "unavailable", "server is not ready; retry later")
     # Authentication (backend/auth, docs/security.md): who connects, and may they enter the room
     # the handshake names (text mode: always a room).
     home = room if fmt == "json" else room or settings.default_room

@@ -27,6 +27,8 @@ LONG = os.environ.get("ADVERSARIAL_SCALE", "small") == "long"
 P99_BOUND_SECONDS = 0.25
 RSS_GROWTH_BOUND = 30 * 1024 * 1024
 HEALTHY_RATE = 20  # messages per second from the healthy publisher
+# Raw sockets the attacks open, closed after each test.
+RAW: list[socket.socket] = []
 
 
 def scaled(small: int, long: int | None = None) -> int:
@@ -148,8 +150,16 @@ class Watch:
 def raw_socket(
     server: ServerProcess, source: str = "127.0.0.1", timeout: float = 10
 ) -> socket.socket:
-    """A TCP connection to the server from `source` (any 127.x.y.z is this machine too)."""
-    return socket.create_connection(("127.0.0.1", server.port), timeout, (source, 0))
+    """A TCP connection to the server from `source` (any 127.x.y.z is this machine too); closed
+    after the test (tests/adversarial/conftest.py)."""
+    sock = socket.create_connection(("127.0.0.1", server.port), timeout, (source, 0))
+    RAW.append(sock)
+    return sock
+
+
+def close_raw() -> None:
+    while RAW:
+        RAW.pop().close()
 
 
 def upgrade_request(path: str = "/ws", extra: str = "") -> bytes:

@@ -1,0 +1,86 @@
+"""Connections: MAX_CONNECTIONS counts every TCP connection from accept (pending handshakes and
+logins by first frame included) and MAX_CONNECTIONS_PER_ADDRESS each client address; over
+either, a JSON error with 503 or 429 and the socket closed, while a healthy pair goes on."""
+
+from __future__ import annotations
+
+import time
+
+import websocket
+
+from tests.adversarial.harness import (
+    Watch,
+    json_body,
+    raw_socket,
+    read_until_closed,
+    scaled,
+    status_of,
+    upgrade_request,
+)
+from tests.support.auth import SECRET, sign
+from tests.support.clients import OPENED
+from tests.support.server import ServerFactory, ServerProcess
+
+Attempt = websocket.WebSocket | int
+
+
+def open_ws(server: ServerProcess, query: str = "", source: str = "127.0.0.1") -> Attempt:
+    """A connected WebSocket from `source`, or the HTTP status of the refusal."""
+    sock = raw_socket(server, source)
+    try:
+        ws = websocket.create_connection(server.ws + query, timeout=5, socket=sock)
+    except websocket.WebSocketBadStatusException as refused:
+        return int(refused.status_code)
+    OPENED.append(ws)
+    return ws
+
+
+def test_pending_logins_count_against_max_connections(make_server: ServerFactory) -> None:
+    limit = 20
+    server = make_server(
+        {
+            "MAX_CONNECTIONS": str(limit),
+            "AUTH_REQUIRED": "true",
+            "JWT_SECRET": SECRET,
+            "AUTH_TIMEOUT_SECONDS": "10",
+        }
+    )
+    with Watch(server, f"token={sign('healthy')}"):
+        # JSON mode without a token: accepted, then waiting for an `auth` first frame.
+        results = [open_ws(server, "?format=json") for _ in range(scaled(60, 200))]
+        accepted = [r for r in results if not isinstance(r, int)]
+        refused = [r for r in results if isinstance(r, int)]
+        # The healthy pair holds two of the connections.
+        assert len(accepted) <= limit - 2, f"{len(accepted)} pending logins accepted"
+        assert refused and set(refused) == {503}
+        raw = raw_socket(server)
+        raw.sendall(upgrade_request("/ws?format=json"))
+        answer = read_until_closed(raw, 5)
+        assert status_of(answer) == 503
+        assert json_body(answer)["error"]["code"] == "unavailable"
+        for ws in accepted:
+            ws.close(timeout=0.5)
+
+
+def test_one_address_cannot_take_more_than_its_share(make_server: ServerFactory) -> None:
+    per_address = 10
+    server = make_server({"MAX_CONNECTIONS_PER_ADDRESS": str(per_address)})
+    with Watch(server):  # from 127.0.0.1; the attacker comes from 127.0.0.2
+        results = [open_ws(server, "", "127.0.0.2") for _ in range(scaled(30))]
+        accepted = [r for r in results if not isinstance(r, int)]
+        assert len(accepted) == per_address
+        assert [r for r in results if isinstance(r, int)] == [429] * (len(results) - per_address)
+        raw = raw_socket(server, "127.0.0.2")
+        raw.sendall(upgrade_request())
+        answer = read_until_closed(raw, 5)
+        assert status_of(answer) == 429
+        assert json_body(answer)["error"]["code"] == "too_many_connections"
+        # Another address is not affected, and a freed slot is free again.
+        assert not isinstance(open_ws(server, "", "127.0.0.3"), int)
+        accepted[0].close()
+        for _ in range(50):
+            fresh = open_ws(server, "", "127.0.0.2")
+            if not isinstance(fresh, int):
+                break
+            time.sleep(0.05)
+        assert not isinstance(fresh, int)
