@@ -2,22 +2,47 @@
 
 from __future__ import annotations
 
+import math
+import zlib
+from collections import Counter
 from functools import lru_cache
 from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from backend.auth.names import RoomName
 from backend.auth.rooms import RoomAccess
 
 # An HS256 secret shorter than this, or one of these placeholders, is refused with AUTH_REQUIRED.
 MIN_SECRET_LENGTH = 32
+# ... and so is one whose characters carry less than this (Shannon estimate over its own
+# character frequencies, times its length): 36 x "a" carries 0 bits, `secrets.token_hex(16)`
+# at least ~99, `secrets.token_urlsafe(48)` ~300.
+MIN_SECRET_BITS = 96.0
 PLACEHOLDER_SECRETS = frozenset({"", "change-me", "changeme", "secret", "jwt-secret"})
+_ZLIB_OVERHEAD = len(zlib.compress(b"", 9))
+
+
+def secret_bits(secret: str) -> float:
+    """An upper estimate of a secret's entropy: the lower of its character frequencies'
+    Shannon entropy times its length, and its zlib-compressed size (which sees repeated
+    patterns, "abc-abc-abc-...", that character frequencies miss)."""
+    counts, n = Counter(secret), len(secret)
+    if not n:
+        return 0.0
+    shannon = -sum(c / n * math.log2(c / n) for c in counts.values()) * n
+    packed = (len(zlib.compress(secret.encode(), 9)) - _ZLIB_OVERHEAD) * 8
+    return min(shannon, float(packed))
 
 
 def weak_secret(secret: str) -> bool:
-    """A secret that is guessable: a known placeholder, or too short to resist brute force."""
-    return secret in PLACEHOLDER_SECRETS or len(secret) < MIN_SECRET_LENGTH
+    """A secret that is guessable: a known placeholder, too short, or too repetitive."""
+    return (
+        secret in PLACEHOLDER_SECRETS
+        or len(secret) < MIN_SECRET_LENGTH
+        or secret_bits(secret) < MIN_SECRET_BITS
+    )
 
 
 class Settings(BaseSettings):
@@ -36,7 +61,7 @@ class Settings(BaseSettings):
     port: int = Field(default=8765, ge=1, le=65535)
 
     # Rooms
-    default_room: str = Field(default="lobby", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    default_room: RoomName = "lobby"
     max_rooms_per_connection: int = Field(default=32, ge=1)
 
     # Limits
@@ -119,11 +144,24 @@ class Settings(BaseSettings):
     # A JSON-mode client without a token in the handshake must send an `auth` frame within this.
     auth_timeout_seconds: float = Field(default=5.0, gt=0)
     # PRIVATE_ROOMS='{"staff": {"users": ["ana"], "roles": ["admin"]}}'; other rooms are open.
-    private_rooms: dict[str, RoomAccess] = Field(default_factory=dict)
+    private_rooms: dict[RoomName, RoomAccess] = Field(default_factory=dict)
     # Failed logins allowed per username and per client address within the window, then 429.
     login_failures_per_user: int = Field(default=5, ge=1)
     login_failures_per_address: int = Field(default=20, ge=1)
     login_window_seconds: float = Field(default=300.0, gt=0)
+    # Password hashing (Argon2id, ~50 ms and 64 MiB each): at most this many at once, this many
+    # more waiting; past that, logins and registrations get 503 with Retry-After.
+    password_hash_concurrency: int = Field(default=2, ge=1, le=64)
+    password_hash_queue: int = Field(default=16, ge=0)
+    # Registrations per client address, and in total, per hour (more: 429 with Retry-After).
+    registrations_per_address_per_hour: int = Field(default=20, ge=1)
+    registrations_per_hour: int = Field(default=500, ge=1)
+    # How stale this instance's view of an account (disabled, deleted, tokens revoked) may get:
+    # changes made on another instance take effect within this many seconds, open sockets too.
+    account_cache_seconds: float = Field(default=5.0, gt=0, le=300)
+    # Browser origins allowed to open /ws and to call the API cross-origin (CORS), e.g.
+    # ["https://chat.example.com"]. Empty (the default): Origin is not checked, no CORS headers.
+    allowed_origins: list[str] = Field(default_factory=list)
 
     # Web Push (docs/push.md): off unless VAPID_PRIVATE_KEY is set (`python -m backend.push keys`).
     # base64url raw 32-byte P-256 scalar, or PEM; VAPID_SUBJECT is mailto:... or https://...
@@ -155,7 +193,10 @@ class Settings(BaseSettings):
             "notify.windows.com",
         ]
     )
-    # Plain-http endpoints: only for a local push-service stand-in (tests, development).
+    # More push-service hosts on top of PUSH_ENDPOINT_HOSTS (a self-hosted push service).
+    push_extra_endpoint_hosts: list[str] = Field(default_factory=list)
+    # Plain-http endpoints, on any port and on private or loopback addresses: only for a local
+    # push-service stand-in (tests, development). Never in production.
     push_allow_http_endpoints: bool = False
 
     # Operations
@@ -180,7 +221,8 @@ class Settings(BaseSettings):
         elif weak_secret(self.jwt_secret.get_secret_value()):
             raise ValueError(
                 f"AUTH_REQUIRED needs a JWT_SECRET of at least {MIN_SECRET_LENGTH} random "
-                "characters (e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)"
+                "characters, not a repetitive one (e.g. "
+                "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`)"
             )
         return self
 

@@ -13,8 +13,9 @@ from typing import Annotated, Any, Literal
 import orjson
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-ROOM_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"
-RoomName = Annotated[str, Field(pattern=ROOM_PATTERN, description="1-64 of A-Z a-z 0-9 _ . -")]
+from backend.auth.names import ROOM_PATTERN, RoomName  # the one room rule (whole string)
+
+__all__ = ["ROOM_PATTERN", "RoomName"]  # re-exported: routes and tests import them from here
 Ref = Annotated[str, Field(min_length=1, max_length=64)]
 
 

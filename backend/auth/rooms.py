@@ -34,6 +34,13 @@ class Identity:
     rooms: frozenset[str] | None = None
     # Unix time at which the token stops being valid; None for anonymous identities.
     expires: float | None = None
+    # The registered user's stable id (users.id, the token's `uid`): None for guests and for
+    # service tokens. backend/identity.py makes the sender id "u:<user_id>" from it.
+    user_id: str | None = None
+    # The token's `ver` (users.token_version when issued); a bump revokes the token.
+    token_version: int | None = None
+    # A token minted by `python -m backend.auth token` (claim `svc`), not tied to an account.
+    service: bool = False
 
     @property
     def is_admin(self) -> bool:

@@ -64,13 +64,25 @@ class Tokens:
         role: Role = "user",
         rooms: list[str] | None = None,
         ttl: int | None = None,
+        *,
+        user_id: str | None = None,
+        version: int = 0,
     ) -> tuple[str, int]:
-        """A signed token for `subject` and how many seconds it is valid."""
+        """A signed token for `subject` and how many seconds it is valid.
+
+        With `user_id`, a user's token (claims `uid`, `ver`: checked against the account at
+        every use); without, a service token (claim `svc`) for a bot that has no account.
+        """
         if self._signing is None:
             raise RuntimeError("no signing key configured (JWT_PRIVATE_KEY_FILE)")
         lifetime = ttl or self.ttl
         now = int(time.time())
         claims: dict[str, Any] = {"sub": subject, "iat": now, "exp": now + lifetime, "role": role}
+        if user_id is not None:
+            claims["uid"] = user_id
+            claims["ver"] = version
+        else:
+            claims["svc"] = True
         if rooms is not None:
             claims["rooms"] = sorted(set(rooms))
         return jwt.encode(claims, self._signing, algorithm=self.algorithm), lifetime
@@ -106,6 +118,20 @@ def _identity(claims: dict[str, Any]) -> Identity:
         if not isinstance(rooms, list) or not all(isinstance(r, str) for r in rooms):
             raise InvalidToken("invalid token")
         allowed = frozenset(rooms)
+    uid, version, service = claims.get("uid"), claims.get("ver", 0), claims.get("svc", False)
+    if uid is not None and not (isinstance(uid, str) and 1 <= len(uid) <= 64):
+        raise InvalidToken("invalid token")
+    if not isinstance(version, int) or isinstance(version, bool) or not isinstance(service, bool):
+        raise InvalidToken("invalid token")
+    if uid is not None and service:
+        raise InvalidToken("invalid token")  # a user's token or a service's, never both
     return Identity(
-        name=subject, authenticated=True, role=role, rooms=allowed, expires=float(claims["exp"])
+        name=subject,
+        authenticated=True,
+        role=role,
+        rooms=allowed,
+        expires=float(claims["exp"]),
+        user_id=uid,
+        token_version=version if uid is not None else None,
+        service=service,
     )

@@ -13,8 +13,9 @@ import websocket
 
 from tests.support.server import ServerProcess
 
-SECRET = "test-secret-" + "s" * 40
-OTHER_SECRET = "another-secret-" + "o" * 40
+# Random-looking, as JWT_SECRET must be (the server refuses repetitive secrets).
+SECRET = "tst-7Qk2vN9xLr4Bw8ZpHs3Jd6Fm1Yc5Gt0Ae_Ku-Wn2Xo9Rb4Vl7Sj"
+OTHER_SECRET = "oth-Hq3Zx8Mv1Nc6Bt4Lp9Rw2Ks7Dj5Fg0Ya_Ue-Io3Pk8Wm6Qn1Er"
 # A server that requires a token, with a private room and a low login limit for the tests.
 SECURED = {
     "AUTH_REQUIRED": "true",
@@ -31,11 +32,16 @@ def sign(
     expires_in: float = 600,
     secret: str = SECRET,
     algorithm: str = "HS256",
+    service: bool = True,
     **extra: Any,
 ) -> str:
-    """A token as the server would issue it (or, with other arguments, as a forger would)."""
+    """A token as the server's CLI would mint it: a service token (claim `svc`), for a name
+    that has no account (or, with other arguments, as a forger would). Registered users' own
+    tokens come from `login` (they carry `uid` and `ver`)."""
     now = int(time.time())
     claims: dict[str, Any] = {"sub": subject, "iat": now, "exp": now + expires_in, "role": role}
+    if service:
+        claims["svc"] = True
     if rooms is not None:
         claims["rooms"] = rooms
     claims.update(extra)

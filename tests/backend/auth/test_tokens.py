@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import base64
 import json
+import secrets
 from pathlib import Path
+from typing import Any
 
 import jwt
 import pytest
@@ -68,11 +70,39 @@ def test_a_token_without_exp_is_invalid() -> None:
         hs256().verify(token)
 
 
-@pytest.mark.parametrize("secret", ["", "change-me", "x" * 31])
-def test_auth_required_refuses_a_default_or_short_secret(secret: str) -> None:
+@pytest.mark.parametrize("secret", ["", "change-me", "x" * 31, "a" * 36, "ab" * 30, "abc-" * 16])
+def test_auth_required_refuses_a_default_short_or_repetitive_secret(secret: str) -> None:
     with pytest.raises(ValidationError, match="JWT_SECRET") as refused:
         Settings(auth_required=True, jwt_secret=secret)
     assert secret not in str(refused.value) or not secret  # the secret is not printed
+
+
+def test_a_random_secret_is_accepted() -> None:
+    for _ in range(20):
+        Settings(auth_required=True, jwt_secret=secrets.token_hex(16))
+        Settings(auth_required=True, jwt_secret=secrets.token_urlsafe(32))
+
+
+def test_a_users_token_carries_its_account_id_and_version_and_a_bots_says_service() -> None:
+    tokens = hs256()
+    mine = tokens.verify(tokens.issue("ana", user_id="0123456789abcdef", version=4)[0])
+    assert (mine.user_id, mine.token_version, mine.service) == ("0123456789abcdef", 4, False)
+    bot = tokens.verify(tokens.issue("alerts-bot", "admin")[0])
+    assert (bot.user_id, bot.token_version, bot.service) == (None, None, True)
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"uid": "0123456789abcdef", "ver": 0, "svc": True},  # an account's and a service's
+        {"uid": 7, "ver": 0},
+        {"uid": "0123456789abcdef", "ver": "1"},
+        {"svc": "yes"},
+    ],
+)
+def test_account_claims_of_the_wrong_shape_make_a_token_invalid(claims: dict[str, Any]) -> None:
+    with pytest.raises(InvalidToken):
+        hs256().verify(sign("ana", service=False, **claims))
 
 
 def test_without_auth_a_weak_secret_is_replaced_by_a_random_one() -> None:

