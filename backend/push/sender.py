@@ -11,12 +11,13 @@ import enum
 import hashlib
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from urllib.parse import urlsplit
 
 import requests
 from pywebpush import WebPushException, webpush
+from urllib3.util import Url
 
 from backend.config import Settings
+from backend.push.endpoints import BadEndpoint, EndpointPolicy, guarded_session, parse
 from backend.push.keys import VapidKey, b64url
 from backend.push.metrics import PushMetrics
 from backend.push.store import PushStore, Subscription
@@ -35,10 +36,10 @@ class Result(enum.Enum):
     REJECTED = "rejected"
 
 
-def audience(endpoint: str) -> str:
-    """RFC 8292 `aud`: the origin of the push resource."""
-    parts = urlsplit(endpoint)
-    return f"{parts.scheme}://{parts.netloc}"
+def audience(url: Url) -> str:
+    """RFC 8292 `aud`: the origin of the push resource (as the HTTP client parsed it)."""
+    port = f":{url.port}" if url.port is not None else ""
+    return f"{url.scheme}://{url.host}{port}"
 
 
 def topic(room: str) -> str:
@@ -58,6 +59,7 @@ class Sender:
         self.timeout = settings.push_timeout_seconds
         self.retries = settings.push_retries
         self.retry_base = settings.push_retry_base_seconds
+        self.policy = EndpointPolicy.from_settings(settings)
         self._pool = ThreadPoolExecutor(settings.push_concurrency, thread_name_prefix="push")
 
     def close(self) -> None:
@@ -88,8 +90,15 @@ class Sender:
 
     def _post(self, sub: Subscription, payload: bytes, room: str) -> Result:
         """One POST to the push service (in a pool thread)."""
+        try:
+            # Checked again before every send: a row stored before today's rules, or rules
+            # narrowed since, must not make the server connect anywhere.
+            url = parse(sub.endpoint, self.policy)
+        except BadEndpoint as exc:
+            log.warning("push to %s refused: %s", sub.username, exc)
+            return Result.REJECTED
         # A fresh claims dict each time: pywebpush writes `aud` and `exp` into the one it gets.
-        claims: dict[str, str | int] = {"sub": self.key.subject, "aud": audience(sub.endpoint)}
+        claims: dict[str, str | int] = {"sub": self.key.subject, "aud": audience(url)}
         try:
             webpush(
                 sub.info(),
@@ -100,6 +109,8 @@ class Sender:
                 ttl=self.ttl,
                 timeout=self.timeout,
                 headers={"Topic": topic(room), "Urgency": "normal"},
+                # Connections only to checked public addresses, no redirects, no env proxies.
+                requests_session=guarded_session(self.policy.development),
             )
         except WebPushException as exc:
             status = exc.status_code
@@ -110,6 +121,9 @@ class Sender:
             if status is None or status in RETRYABLE:
                 return Result.RETRY
             log.warning("push to %s rejected with %s", sub.username, status)
+            return Result.REJECTED
+        except requests.TooManyRedirects:
+            log.warning("push to %s answered with a redirect; not followed", sub.username)
             return Result.REJECTED
         except requests.RequestException as exc:
             log.debug("push to %s failed: %s", sub.username, type(exc).__name__)

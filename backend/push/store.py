@@ -17,6 +17,10 @@ from backend.storage.migrate import upgrade
 from backend.storage.schema import push_follows, push_subscriptions
 
 
+class EndpointTaken(Exception):
+    """The endpoint is another user's subscription: posting it must not move it."""
+
+
 class TooManySubscriptions(Exception):
     """The user has PUSH_MAX_SUBSCRIPTIONS_PER_USER browsers subscribed already."""
 
@@ -56,11 +60,16 @@ class PushStore:
         return self.engine
 
     async def subscribe(self, sub: Subscription, limit: int) -> None:
-        """Store (or take over) a subscription; TooManySubscriptions past `limit` per user."""
+        """Store (or refresh the keys of) one's own subscription; EndpointTaken when another
+        user registered the endpoint, TooManySubscriptions past `limit` per user."""
         table = push_subscriptions
         async with self._engine().begin() as conn:
-            # Re-subscribing the same browser replaces its keys, and its owner if another user
-            # logged in there since: the endpoint is one browser profile.
+            # An endpoint is a capability its browser handed to one user: knowing someone
+            # else's must not let a caller take it over (and then delete it).
+            owner = select(table.c.username).where(table.c.endpoint == sub.endpoint)
+            found = (await conn.execute(owner)).scalar_one_or_none()
+            if found is not None and found != sub.username:
+                raise EndpointTaken(sub.endpoint)
             await conn.execute(delete(table).where(table.c.endpoint == sub.endpoint))
             held = select(func.count()).select_from(table).where(table.c.username == sub.username)
             if (await conn.execute(held)).scalar_one() >= limit:

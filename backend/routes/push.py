@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import binascii
 from typing import Annotated
-from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, HTTPException, Path
 from pydantic import BaseModel, Field, field_validator
@@ -14,9 +13,9 @@ from starlette.responses import Response
 from backend.auth.http import AuthDep, OptionalIdentityDep, forbidden, unauthorized
 from backend.auth.rooms import Identity
 from backend.protocol import ROOM_PATTERN
-from backend.push import PushService
+from backend.push import PushService, endpoints
 from backend.push.keys import b64url_decode
-from backend.push.store import Subscription, TooManySubscriptions
+from backend.push.store import EndpointTaken, Subscription, TooManySubscriptions
 
 router = APIRouter(prefix="/push", tags=["push"])
 
@@ -82,16 +81,13 @@ async def user_identity(identity: OptionalIdentityDep) -> Identity:
 UserDep = Annotated[Identity, Depends(user_identity)]
 
 
-def check_endpoint(push: PushService, endpoint: str) -> None:
-    """The server will POST to this URL: only to a push service, never somewhere internal."""
-    parts = urlsplit(endpoint)
-    host = (parts.hostname or "").lower()
-    allowed_schemes = ("https", "http") if push.settings.push_allow_http_endpoints else ("https",)
-    hosts = [h.lower().lstrip(".") for h in push.settings.push_endpoint_hosts]
-    if parts.scheme not in allowed_schemes or not host:
-        raise HTTPException(422, "the endpoint must be an https:// URL of a push service")
-    if not any(host == h or host.endswith("." + h) for h in hosts):
-        raise HTTPException(422, "this push service is not allowed here (PUSH_ENDPOINT_HOSTS)")
+async def check_endpoint(push: PushService, endpoint: str) -> None:
+    """The server will POST to this URL: only to a push service, never somewhere internal
+    (backend/push/endpoints.py: the HTTP client's own parser, https, allow-list, public DNS)."""
+    try:
+        await endpoints.check(endpoint, push.sender.policy)
+    except endpoints.BadEndpoint as exc:
+        raise HTTPException(422, str(exc)) from None
 
 
 @router.get("/config")
@@ -111,12 +107,16 @@ async def subscriptions(push: PushDep, user: UserDep) -> dict[str, list[str]]:
 
 @router.post("/subscriptions", status_code=201)
 async def subscribe(body: SubscriptionIn, push: PushDep, user: UserDep) -> dict[str, str]:
-    check_endpoint(push, body.endpoint)
+    """Store the browser's subscription for the caller. An endpoint registered by another
+    user stays theirs: 409 (that browser unsubscribes and subscribes anew for a new one)."""
+    await check_endpoint(push, body.endpoint)
     sub = Subscription(user.name, body.endpoint, body.keys.p256dh, body.keys.auth)
     try:
         await push.store.subscribe(sub, push.settings.push_max_subscriptions_per_user)
     except TooManySubscriptions:
         raise HTTPException(409, "too many subscribed browsers; unsubscribe one first") from None
+    except EndpointTaken:
+        raise HTTPException(409, "this endpoint is registered by another user") from None
     return {"status": "subscribed"}
 
 
