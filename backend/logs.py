@@ -7,11 +7,26 @@ import logging
 import re
 import sys
 from datetime import UTC, datetime
+from urllib.parse import unquote_plus
 
 from backend.config import Settings
 
-# uvicorn logs every WebSocket handshake with its query string, where browsers must put tokens.
-_SECRET_PARAM = re.compile(r"((?:^|[?&])(?:token|access_token|password)=)[^&\s\"']*")
+# uvicorn logs every request and WebSocket handshake with its query string, where browsers must
+# put tokens. Names are compared *decoded*, as Starlette reads them: `?%74oken=` is `token`.
+_SECRET_NAMES = frozenset({"token", "access_token", "password", "session"})
+_PARAM = re.compile(r"(?<=[?&])([^=&\s\"'#]*)=([^&\s\"'#]*)")
+
+
+def _redact_pair(match: re.Match[str]) -> str:
+    name = unquote_plus(match.group(1)).strip().lower()
+    return f"{match.group(1)}=[redacted]" if name in _SECRET_NAMES else match.group(0)
+
+
+def redact(text: str) -> str:
+    """`text` with the values of secret query parameters replaced, however they are encoded."""
+    if "=" not in text or ("?" not in text and "&" not in text):
+        return text
+    return _PARAM.sub(_redact_pair, text)
 
 
 class RedactSecrets(logging.Filter):
@@ -19,12 +34,9 @@ class RedactSecrets(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple):
-            record.args = tuple(
-                _SECRET_PARAM.sub(r"\1[redacted]", a) if isinstance(a, str) else a
-                for a in record.args
-            )
+            record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
         if isinstance(record.msg, str):
-            record.msg = _SECRET_PARAM.sub(r"\1[redacted]", record.msg)
+            record.msg = redact(record.msg)
         return True
 
 

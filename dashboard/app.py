@@ -22,7 +22,7 @@ if _ROOT not in sys.path:
 import streamlit as st  # noqa: E402
 
 from dashboard.feed import FeedClient  # noqa: E402
-from dashboard.sendbox import render_send_box  # noqa: E402
+from dashboard.sendbox import current_viewer, render_send_box  # noqa: E402
 from dashboard.settings import DashboardSettings  # noqa: E402
 from dashboard.store import LinkState  # noqa: E402
 from dashboard.view import (  # noqa: E402
@@ -35,6 +35,7 @@ from dashboard.view import (  # noqa: E402
     room_options,
     rooms_rows,
 )
+from dashboard.visibility import RoomVisibility  # noqa: E402
 
 FEED_CSS = """<style>
 table.feed {width: 100%; border-collapse: collapse; font-size: 0.9rem;}
@@ -109,17 +110,40 @@ def render_charts(client: FeedClient) -> None:
         st.caption("No rooms.")
 
 
+@st.cache_resource(show_spinner=False, on_release=RoomVisibility.close)
+def room_visibility(backend_url: str) -> RoomVisibility:
+    """Asks the backend which rooms a visitor may read (shared by the visitors' page runs)."""
+    return RoomVisibility(backend_url)
+
+
 def render_feed(client: FeedClient, settings: DashboardSettings) -> None:
-    """The newest messages first, optionally of one room."""
+    """The newest messages first, optionally of one room: only rooms this visitor may read.
+
+    The feed's own token (DASHBOARD_TOKEN may be an admin's) reads everything; what a visitor
+    sees is decided by the visitor's credentials alone: none (open rooms only) or the send
+    box's login."""
     snap = client.snapshot()
-    options = room_options(snap.rooms, snap.stats, st.session_state.get("feed_room"))
+    viewer = current_viewer()
+    # The feed's rooms (at most DASHBOARD_MAX_ROOMS) and those of the messages it keeps.
+    listed = {m.room for m in snap.messages} | set(snap.rooms)
+    readable = room_visibility(settings.backend_url).readable(
+        listed, viewer.token if viewer else None
+    )
+    messages = [m for m in snap.messages if m.room in readable]
+    chosen = st.session_state.get("feed_room")
+    options = room_options(readable, None, chosen if chosen in readable else None)
+    if chosen is not None and chosen not in options:
+        st.session_state.feed_room = ALL_ROOMS  # the visitor logged out: the room is hidden now
     room = st.selectbox("Room", options, key="feed_room")
-    following = ", ".join(snap.rooms) or "nothing yet"
+    shown = [r for r in snap.rooms if r in readable]
+    following = ", ".join(shown) or "nothing yet"
     st.caption(
-        f"Following {len(snap.rooms)} room(s): {following}. Keeps the last {settings.feed_size} "
+        f"Following {len(shown)} room(s): {following}. Keeps the last {settings.feed_size} "
         f"messages; {snap.received} received since start."
     )
-    st.html(FEED_CSS + feed_html(feed_rows(snap.messages, room or ALL_ROOMS)))
+    if viewer is None:
+        st.caption("Showing open rooms only; log in to see the rooms your account may read.")
+    st.html(FEED_CSS + feed_html(feed_rows(messages, room or ALL_ROOMS)))
 
 
 def main() -> None:

@@ -29,6 +29,11 @@ def _viewer() -> Session | None:
     return viewer
 
 
+def current_viewer() -> Session | None:
+    """The visitor's own login (send box), or None: what the feed shows them depends on it."""
+    return _viewer()
+
+
 def _send(ws_url: str) -> None:
     state = st.session_state
     viewer = _viewer()
