@@ -39,7 +39,9 @@ class _Frame(BaseModel):
 class Subscribe(_Frame):
     type: Literal["subscribe"]
     room: RoomName
-    since: int | None = Field(default=None, ge=0, description="Replay every message after this id")
+    since: int | None = Field(
+        default=None, ge=0, le=2**63 - 1, description="Replay every message after this id"
+    )
     history: int = Field(default=0, ge=0, le=500, description="Send the last N messages first")
 
 
