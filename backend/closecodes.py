@@ -13,7 +13,8 @@ class CloseCode(IntEnum):
     POLICY_VIOLATION = 1008
     # A frame larger than MAX_MESSAGE_BYTES.
     MESSAGE_TOO_BIG = 1009
-    # Sent by uvicorn when a keepalive ping goes unanswered (WS_PING_TIMEOUT).
+    # An unexpected server error on this connection (logged with its trace); also sent by
+    # uvicorn when a keepalive ping goes unanswered (WS_PING_TIMEOUT).
     INTERNAL_ERROR = 1011
     # The connection's outbound queue overflowed: it stopped reading (or its network did).
     SLOW_CONSUMER = 4000

@@ -8,11 +8,12 @@ import logging
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from backend.broker import BrokerUnavailable, Envelope
 from backend.closecodes import CloseCode
+from backend.config import Settings
 from backend.hub import replay
 from backend.hub.connection import Connection, Mode
 from backend.hub.hub import MEMBERS_LISTED, Hub
+from backend.messages import Envelope
 from backend.protocol import (
     Auth,
     ProtocolError,
@@ -29,10 +30,21 @@ if TYPE_CHECKING:
 log = logging.getLogger("desafio.session")
 
 
-def _report_unstored(outcome: asyncio.Future[Envelope]) -> None:
-    # Text mode has no ack to withhold: a message that was relayed but not stored is logged.
-    if (error := outcome.exception()) is not None:
-        log.warning("a text-mode message was relayed but not stored: %s", error)
+def welcome(conn: Connection, settings: Settings) -> dict[str, Any]:
+    """The first object of a JSON connection: who it is (decide "mine" from `you.id`, never
+    from a name) and the limits it must keep to."""
+    return {
+        "type": "welcome",
+        "name": conn.name,
+        "rooms": [],
+        "you": conn.sender.public(),
+        "limits": {
+            "message_bytes": settings.max_message_bytes,
+            "rate_per_second": settings.rate_limit_per_second,
+            "rate_burst": settings.rate_limit_burst,
+            "rooms": settings.max_rooms_per_connection,
+        },
+    }
 
 
 class Close(Exception):
@@ -65,13 +77,11 @@ class Session:
         if self.conn.mode is Mode.TEXT:
             if "\x00" in text:
                 self.error("invalid_text", "text must not contain NUL (U+0000)")
-            elif self._within_rate(None):
-                try:
-                    outcome = await self.hub.publish(self.conn, self.home_room, text)
-                except BrokerUnavailable as exc:  # not relayed: say so rather than stay silent
-                    self.error("unavailable", str(exc))
-                    return
-                outcome.add_done_callback(_report_unstored)
+            elif self._within_rate(None) and self._accepting(None):
+                outcome = self.hub.publish(self.conn, self.home_room, text)
+                # No ack in text mode, but a message that was not stored (so not relayed)
+                # is said, not dropped in silence.
+                outcome.add_done_callback(partial(self._acknowledge, None, quiet=True))
             return
         try:
             # Parsed before the rate check, so that a refusal can name the frame's ref.
@@ -83,6 +93,12 @@ class Session:
 
     def on_binary(self) -> None:
         raise Close(CloseCode.UNSUPPORTED_DATA, "binary frames are not supported; send text")
+
+    def _accepting(self, ref: str | None) -> bool:
+        if self.hub.draining:
+            self.error("unavailable", "server shutting down; retry on another instance", ref)
+            return False
+        return True
 
     def _within_rate(self, ref: str | None) -> bool:
         conn = self.conn
@@ -103,14 +119,12 @@ class Session:
         if isinstance(frame, Publish | Subscribe) and self.access is not None:
             self.access.check(frame.room, getattr(frame, "ref", None))  # `forbidden` if not
         if isinstance(frame, Publish):
-            try:
-                outcome = await hub.publish(conn, frame.room, frame.text, frame.data, frame.ref)
-            except BrokerUnavailable as exc:  # not published: an error instead of silence
-                raise ProtocolError("unavailable", str(exc), frame.ref) from exc
-            # The ack waits for the commit, not the next frame: reading goes on meanwhile.
-            outcome.add_done_callback(partial(self._acknowledge, frame.ref))
+            if self._accepting(frame.ref):
+                outcome = hub.publish(conn, frame.room, frame.text, frame.data, frame.ref)
+                # The ack waits for the commit, not the next frame: reading goes on meanwhile.
+                outcome.add_done_callback(partial(self._acknowledge, frame.ref))
         elif isinstance(frame, Subscribe):
-            await self.subscribe(frame.room, frame.since, frame.history)
+            await self.subscribe(frame.room, frame.since, frame.history, frame.epoch)
         elif isinstance(frame, Unsubscribe):
             if frame.room not in conn.rooms:
                 raise ProtocolError("not_subscribed", f"not subscribed to {frame.room!r}")
@@ -130,20 +144,28 @@ class Session:
                 self.hub.send(self.conn, {"type": "unsubscribed", "room": room})
         self.hub.send(self.conn, answer)
 
-    def _acknowledge(self, ref: str | None, outcome: asyncio.Future[Envelope]) -> None:
+    def _acknowledge(
+        self, ref: str | None, outcome: asyncio.Future[Envelope], quiet: bool = False
+    ) -> None:
         error = outcome.exception()
         if error is None:
-            envelope = outcome.result()
-            self.hub.send(
-                self.conn, {"type": "ack", "ref": ref, "id": envelope.id, "room": envelope.room}
-            )
+            if not quiet:
+                envelope = outcome.result()
+                ack = {"type": "ack", "ref": ref, "id": envelope.id, "room": envelope.room}
+                self.hub.send(self.conn, ack)
         elif isinstance(error, StorageError):
-            self.error("storage_failed", str(error), ref)
+            self.error(error.code, error.detail, ref)
         else:
             log.error("publish failed: %r", error)
             self.error("internal_error", "the message could not be published; retry", ref)
 
-    async def subscribe(self, room: str, since: int | None = None, history: int = 0) -> None:
+    async def subscribe(
+        self,
+        room: str,
+        since: int | None = None,
+        history: int = 0,
+        epoch: str | None = None,
+    ) -> None:
         """Join `room` (again), replaying `history` or everything after `since` first."""
         conn, hub = self.conn, self.hub
         if room not in conn.rooms:
@@ -152,30 +174,35 @@ class Session:
                 raise ProtocolError("too_many_rooms", f"at most {limit} rooms per connection")
         catching_up = since is not None or history > 0
         if catching_up:
-            replay.hold(conn, room)
+            replay.begin(conn, room)
         if room in conn.rooms:
-            others = (m.name for m in hub.rooms.get(room, ()) if m is not conn)
-            names = list(itertools.islice(others, MEMBERS_LISTED))
+            others = (m for m in hub.rooms.get(room, ()) if m is not conn)
+            roster = [m.sender.public() for m in itertools.islice(others, MEMBERS_LISTED)]
         else:
-            names = await hub.join(conn, room)
-        replayed: list[Envelope] = []
-        recovered = None
+            roster = await hub.join(conn, room)
+        plan = replay.Plan(None)
         if catching_up:
             s = hub.settings
-            replayed, recovered = await replay.fetch(
-                hub.store, hub.broker, room, since, history, s.max_replay
-            )
+            plan = await replay.plan(hub.store, room, since, epoch, history, s.max_replay)
         answer: dict[str, Any] = {
             "type": "subscribed",
             "room": room,
             "count": hub.count(room),
-            "members": names,
+            "members": [entry["name"] for entry in roster],
+            "roster": roster,
         }
-        if recovered is not None:
-            answer["recovered"] = recovered
+        if plan.epoch is not None:
+            answer["epoch"] = plan.epoch
+        if plan.recovered is not None:
+            answer["recovered"] = plan.recovered
+        if plan.recovered is False:
+            answer["reason"] = plan.reason
         hub.send(conn, answer)
         if catching_up:
-            replay.release(conn, room, replayed)
+            if plan.reason == "storage_unavailable" and since is None:
+                self.error("storage_unavailable", f"history of {room!r} could not be loaded")
+            if not await replay.run(hub.store, hub.sequencer, conn, room, plan):
+                self.error("recovery_incomplete", f"replay of {room!r} was cut short; reload")
 
     def error(self, code: str, detail: str, ref: str | None = None) -> None:
         self.hub.metrics.errors.labels(code).inc()
@@ -186,11 +213,10 @@ class Session:
 
     async def join_home(self, history: int) -> None:
         """Text mode: join the home room, after its last `history` messages as plain text."""
-        if history <= 0:
-            await self.hub.join(self.conn, self.home_room)
-            return
-        replay.hold(self.conn, self.home_room)
-        await self.hub.join(self.conn, self.home_room)
         hub, room = self.hub, self.home_room
-        replayed, _ = await replay.fetch(hub.store, hub.broker, room, None, history, history)
-        replay.release(self.conn, self.home_room, replayed)
+        if history > 0:
+            replay.begin(self.conn, room)
+        await hub.join(self.conn, room)
+        if history > 0:
+            plan = await replay.plan(hub.store, room, None, None, history, history)
+            await replay.run(hub.store, hub.sequencer, self.conn, room, plan)

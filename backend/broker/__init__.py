@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from backend.broker.base import Broker, BrokerUnavailable, Draft, Envelope
+from backend.broker.base import Broker, BrokerUnavailable
+from backend.messages import Draft, Envelope, Resync
 
 
 def create_broker(url: str) -> Broker:
@@ -21,4 +22,4 @@ def create_broker(url: str) -> Broker:
     raise ValueError(f"unsupported BROKER_URL scheme {scheme!r}; expected memory:// or redis://")
 
 
-__all__ = ["Broker", "BrokerUnavailable", "Draft", "Envelope", "create_broker"]
+__all__ = ["Broker", "BrokerUnavailable", "Draft", "Envelope", "Resync", "create_broker"]

@@ -7,48 +7,12 @@ from collections.abc import Callable, Mapping, Set
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
+from backend.identity import Sender
+from backend.messages import Envelope, Resync
+
 
 class BrokerUnavailable(Exception):
     """The broker cannot be reached now; the message was not sent (the client may retry)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Draft:
-    """A message as a client sent it, before the broker gives it its place in the room."""
-
-    room: str
-    sender: str
-    text: str
-    data: dict[str, Any] | None
-    # `instance:connection` of the sender, so that no instance echoes it back to its author.
-    origin: str
-    # The id must be greater than this: the newest id the store holds for the room, so numbering
-    # continues across restarts of a broker that keeps no state (memory://).
-    floor: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class Envelope:
-    """A sequenced message: `id` increases within `room` in the one order every subscriber sees."""
-
-    room: str
-    id: int
-    ts: str
-    sender: str
-    text: str
-    data: dict[str, Any] | None
-    origin: str
-
-    def as_message(self) -> dict[str, Any]:
-        return {
-            "type": "message",
-            "id": self.id,
-            "room": self.room,
-            "sender": self.sender,
-            "text": self.text,
-            "data": self.data,
-            "ts": self.ts,
-        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +22,8 @@ class PresenceEvent:
     room: str
     event: Literal["join", "leave"]
     name: str
+    # The subject's Sender id (u:... or g:...): two "Bob"s are two people.
+    sender_id: str
     # The subject's `instance:connection` key: its own instance does not tell it about itself.
     origin: str
     count: int
@@ -70,7 +36,7 @@ class Member(Protocol):
     def key(self) -> str: ...
 
     @property
-    def name(self) -> str: ...
+    def sender(self) -> Sender: ...
 
 
 class ClusterPresence(ABC):
@@ -88,9 +54,12 @@ class ClusterPresence(ABC):
         whom to hand the joins and leaves (anywhere in the cluster) of its rooms."""
 
     @abstractmethod
-    async def join(self, room: str, member: Member, listed: int) -> tuple[int, list[str]] | None:
+    async def join(
+        self, room: str, member: Member, listed: int
+    ) -> tuple[int, list[dict[str, Any]]] | None:
         """Record `member` in `room` and announce it; the cluster-wide count and up to `listed`
-        names of the others. None when the cluster is unreachable (the hub falls back to local)."""
+        of the others (`Sender.public()`). None when the cluster is unreachable (the hub falls
+        back to local)."""
 
     @abstractmethod
     async def leave(self, room: str, member: Member) -> bool:
@@ -108,8 +77,10 @@ class ClusterPresence(ABC):
 class Broker(ABC):
     """Six methods, like encode/broadcaster: the hub never knows which backend it talks to.
 
-    The non-abstract members below have single-process defaults; a broker spanning several
-    processes overrides them.
+    The broker carries committed messages between instances; it never numbers them (the store's
+    log does) and is never on the path that decides whether a publish happened. The non-abstract
+    members below have single-process defaults; a broker spanning several processes overrides
+    them.
     """
 
     @property
@@ -121,10 +92,9 @@ class Broker(ABC):
         """Cluster-wide presence, or None when the hub's own (one process) is the whole truth."""
         return None
 
-    async def recent(self, room: str, after: int, limit: int) -> list[Envelope]:
-        """Up to `limit` of the room's latest messages with id > `after`, oldest first, from what
-        the broker still holds (possibly none: callers fall back to the database)."""
-        return []
+    def backlog(self) -> int:
+        """Messages handed over but not yet taken by `next_published` (drained at shutdown)."""
+        return 0
 
     @abstractmethod
     async def connect(self) -> None: ...
@@ -140,9 +110,11 @@ class Broker(ABC):
     async def unsubscribe(self, room: str) -> None: ...
 
     @abstractmethod
-    async def publish(self, draft: Draft) -> Envelope:
-        """Sequence the draft (assign its id and timestamp) and hand it to every instance."""
+    def publish(self, envelope: Envelope) -> None:
+        """Hand a committed message to every instance, this one included; never blocks. What
+        cannot reach another instance now reaches it through a `Resync` and the store."""
 
     @abstractmethod
-    async def next_published(self) -> Envelope:
-        """The next message of a subscribed room, in room order."""
+    async def next_published(self) -> Envelope | Resync:
+        """The next committed message of a subscribed room (per room in id order, possibly with
+        duplicates and gaps the hub's sequencer resolves), or a Resync."""

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-from collections import defaultdict
 
-from backend.broker.base import Broker, Draft, Envelope
-from backend.protocol import utc_timestamp
+from backend.broker.base import Broker
+from backend.messages import Envelope, Resync
 
 
 class MemoryBroker(Broker):
     def __init__(self) -> None:
         self._queue: asyncio.Queue[Envelope] = asyncio.Queue()
         self._rooms: set[str] = set()
-        self._last_id: defaultdict[str, int] = defaultdict(int)
+
+    def backlog(self) -> int:
+        return self._queue.qsize()
 
     async def connect(self) -> None:
         pass
@@ -27,21 +28,10 @@ class MemoryBroker(Broker):
     async def unsubscribe(self, room: str) -> None:
         self._rooms.discard(room)
 
-    async def publish(self, draft: Draft) -> Envelope:
-        # No await between numbering and queueing: ids reach the queue in increasing order.
-        last = self._last_id[draft.room] = max(self._last_id[draft.room], draft.floor) + 1
-        envelope = Envelope(
-            room=draft.room,
-            id=last,
-            ts=utc_timestamp(),
-            sender=draft.sender,
-            text=draft.text,
-            data=draft.data,
-            origin=draft.origin,
-        )
-        if draft.room in self._rooms:
+    def publish(self, envelope: Envelope) -> None:
+        # The store commits in id order and nothing else publishes: the queue is in id order.
+        if envelope.room in self._rooms:
             self._queue.put_nowait(envelope)
-        return envelope
 
-    async def next_published(self) -> Envelope:
+    async def next_published(self) -> Envelope | Resync:
         return await self._queue.get()

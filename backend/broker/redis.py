@@ -1,11 +1,14 @@
-"""The Redis broker: several instances, one order per room.
+"""The Redis broker: brings every instance the messages other instances committed.
 
-A Lua script gives each message its id (INCR of the room's counter, never below a floor) and
-appends it to the room's stream in the same atomic step, so stream order is id order. Each
-instance runs one reader task: XREAD BLOCK over the streams of its subscribed rooms, the shared
-presence stream and its own wake stream (written on subscribe, so the reader re-issues XREAD with
-the new room at once). Every instance, the author's included, delivers what the reader reads, in
-stream order. This module is imported only for `redis://` URLs.
+Redis never numbers messages and is never asked whether a publish happened: the shared database
+did both when it committed (backend/storage/writer.py). An instance hands its own commits to its
+own pump at once and appends them to the room's stream in the background (XADD, pipelined); a
+failed or repeated append is harmless, because each instance's sequencer drops ids it already
+fanned out and reads any gap from the database. Each instance runs one reader task: XREAD BLOCK
+over the streams of its subscribed rooms, the shared presence stream and its own wake stream
+(written on subscribe, so the reader re-issues XREAD with the new room at once). After any read
+failure (a stall, a restart) the reader asks the hub to resync every room from the database.
+This module is imported only for `redis://` URLs.
 """
 
 from __future__ import annotations
@@ -13,8 +16,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import deque
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any, cast
 
 import orjson
@@ -23,11 +26,12 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
-from backend.broker.base import Broker, BrokerUnavailable, ClusterPresence, Draft, Envelope
-from backend.cluster import keys, scripts
+from backend.broker.base import Broker, ClusterPresence
+from backend.cluster import keys
 from backend.cluster.health import Backoff, Health
 from backend.cluster.presence import RedisPresence
 from backend.cluster.stats import PublishCounter
+from backend.messages import Envelope, Resync
 
 log = logging.getLogger("desafio.broker")
 
@@ -38,6 +42,7 @@ STREAM_MAXLEN = 10_000  # recent messages kept per room (approximate trim: cheap
 READ_COUNT = 500  # entries per stream per XREAD
 BLOCK_MS = 2_000  # an idle XREAD returns this often, which also probes Redis
 QUEUED = 10_000  # envelopes read, not yet fanned out; a full queue pauses the reader
+OUTBOX = 10_000  # commits not yet appended to Redis; past this the oldest are dropped (resync)
 
 
 class RedisBroker(Broker):
@@ -55,16 +60,29 @@ class RedisBroker(Broker):
             decode_responses=True,
         )
         self._client = Redis.from_pool(pool)
-        self._publish = self._client.register_script(scripts.PUBLISH)
+        # The reader has a connection of its own and never retries by itself: a connection it
+        # loses is an interval in which entries may have been missed (a restart loses them),
+        # so it must see the error and ask for a resync, not be reconnected in silence.
+        self._reading = Redis.from_url(
+            url,
+            socket_timeout=BLOCK_MS / 1000 + 3,
+            socket_connect_timeout=2,
+            retry=Retry(NoBackoff(), 0),
+            decode_responses=True,
+        )
         self._health = Health()
         self._counter = PublishCounter()
         self._presence = RedisPresence(self._client, self._counter, self._health)
         self._positions: dict[str, str] = {}  # stream key -> id of the last entry read
         self._unresolved: set[str] = set()  # subscribed streams whose position is not known yet
         self._rooms: dict[str, str] = {}  # stream key -> room, for subscribed rooms
-        self._floor: dict[str, int] = {}  # room -> highest id seen: the next is above it
-        self._queue: asyncio.Queue[Envelope] = asyncio.Queue(maxsize=QUEUED)
+        # Unbounded for this instance's own commits (handed over without waiting); the reader
+        # pauses while it holds more than QUEUED.
+        self._queue: asyncio.Queue[Envelope | Resync] = asyncio.Queue()
+        self._outbox: deque[Envelope] = deque(maxlen=OUTBOX)
+        self._outbox_ready = asyncio.Event()
         self._reader: asyncio.Task[None] | None = None
+        self._appender: asyncio.Task[None] | None = None
         self._closing = False
 
     @property
@@ -74,10 +92,13 @@ class RedisBroker(Broker):
     def presence(self) -> ClusterPresence:
         return self._presence
 
-    def raise_floor(self, room: str, last_id: int) -> None:
-        """Ids in `room` continue above `last_id` (e.g. the database's latest), even if Redis
-        lost its counter."""
-        self._floor[room] = max(self._floor.get(room, 0), last_id)
+    def backlog(self) -> int:
+        return self._queue.qsize()
+
+    @property
+    def _own(self) -> str:
+        """The origin prefix of this instance's connections (presence knows the instance)."""
+        return self._presence.instance + ":"
 
     async def connect(self) -> None:
         # An unreachable Redis does not stop the instance: it starts not ready and the reader
@@ -88,7 +109,9 @@ class RedisBroker(Broker):
             await self._resolve()
             self._health.ok()
         self._presence.start()
-        self._reader = asyncio.get_running_loop().create_task(self._read_forever(), name="xread")
+        loop = asyncio.get_running_loop()
+        self._reader = loop.create_task(self._read_forever(), name="xread")
+        self._appender = loop.create_task(self._append_forever(), name="xadd")
 
     async def disconnect(self) -> None:
         self._closing = True
@@ -99,8 +122,13 @@ class RedisBroker(Broker):
                 await self._wake()
             await asyncio.wait({self._reader}, timeout=BLOCK_MS / 1000 + 1)
             self._reader.cancel()
+        if self._appender is not None:
+            self._outbox_ready.set()  # one last round for what is still in the outbox
+            await asyncio.wait({self._appender}, timeout=2)
+            self._appender.cancel()
         await self._presence.stop()
         await self._client.aclose()
+        await self._reading.aclose()
 
     async def subscribe(self, room: str) -> None:
         key = keys.stream(room)
@@ -118,35 +146,42 @@ class RedisBroker(Broker):
         self._positions.pop(key, None)
         self._unresolved.discard(key)
 
-    async def publish(self, draft: Draft) -> Envelope:
-        payload = orjson.dumps(
-            {"sender": draft.sender, "text": draft.text, "data": draft.data, "origin": draft.origin}
-        )
-        room = draft.room
-        try:
-            reply = await self._publish(
-                keys=[keys.seq(room), keys.stream(room)],
-                args=[max(draft.floor, self._floor.get(room, 0)), STREAM_MAXLEN, payload],
-            )
-        except RedisError as exc:
-            self._health.failed("publishing", exc)
-            raise BrokerUnavailable("the message broker is unreachable; retry later") from exc
-        self._health.ok()
-        mid, sid = int(reply[0]), str(reply[1])
-        self.raise_floor(room, mid)
+    def publish(self, envelope: Envelope) -> None:
+        self._queue.put_nowait(envelope)  # this instance's subscribers need no round trip
+        self._outbox.append(envelope)
+        self._outbox_ready.set()
         self._counter.record()
-        return Envelope(room, mid, _ts(sid), draft.sender, draft.text, draft.data, draft.origin)
 
-    async def next_published(self) -> Envelope:
+    async def next_published(self) -> Envelope | Resync:
         return await self._queue.get()
 
-    async def recent(self, room: str, after: int, limit: int) -> list[Envelope]:
-        try:
-            entries = cast(Entries, await self._client.xrevrange(keys.stream(room), count=limit))
-        except RedisError as exc:
-            raise BrokerUnavailable("the message broker is unreachable") from exc
-        found = (_envelope(room, sid, fields) for sid, fields in reversed(entries))
-        return [envelope for envelope in found if envelope.id > after]
+    async def _append_forever(self) -> None:
+        """XADD what this instance committed, in commit order, pipelined; retried on failure."""
+        backoff = Backoff()
+        while not self._closing or self._outbox:
+            await self._outbox_ready.wait()
+            self._outbox_ready.clear()
+            while self._outbox:
+                batch = list(self._outbox)
+                pipe = self._client.pipeline(transaction=False)
+                for envelope in batch:
+                    pipe.xadd(
+                        keys.stream(envelope.room),
+                        {"id": envelope.id, "m": _payload(envelope)},
+                        maxlen=STREAM_MAXLEN,
+                        approximate=True,
+                    )
+                try:
+                    await pipe.execute()
+                except (RedisError, OSError) as exc:
+                    self._health.failed("appending to streams", exc)
+                    if self._closing:
+                        return
+                    await asyncio.sleep(backoff.next())
+                    continue
+                backoff.reset()
+                for _ in range(min(len(batch), len(self._outbox))):
+                    self._outbox.popleft()
 
     async def _wake(self) -> None:
         """Make the reader's XREAD return now (it then re-reads the set of rooms)."""
@@ -162,17 +197,26 @@ class RedisBroker(Broker):
 
     async def _read_forever(self) -> None:
         backoff = Backoff()
+        missed = False
         while not self._closing:
+            while self._queue.qsize() > QUEUED:
+                await asyncio.sleep(0.01)  # the pump is behind: read no further for now
             try:
                 await self._resolve()
                 streams: dict[Any, Any] = dict(self._positions)
-                reply = await self._client.xread(streams, count=READ_COUNT, block=BLOCK_MS)
-            except RedisError as exc:
+                reply = await self._reading.xread(streams, count=READ_COUNT, block=BLOCK_MS)
+            except (RedisError, OSError) as exc:  # a reset socket can surface as either
                 self._health.failed("reading streams", exc)
+                missed = True
                 await asyncio.sleep(backoff.next())
                 continue
             self._health.ok()
             backoff.reset()
+            if missed:
+                # Whatever was appended while we could not read may be gone (a restart) or
+                # never appended (its instance died): the database has it all.
+                missed = False
+                self._queue.put_nowait(Resync())
             for key, entries in _streams(reply):
                 for sid, fields in entries:
                     try:
@@ -194,29 +238,36 @@ class RedisBroker(Broker):
         self._positions[key] = sid
         if room is None:
             return  # the wake stream: it only interrupts the XREAD
-        envelope = _envelope(room, sid, fields)
-        self.raise_floor(room, envelope.id)
-        await self._queue.put(envelope)
+        envelope = _envelope(room, fields)
+        if not envelope.origin.startswith(self._own):
+            self._queue.put_nowait(envelope)  # our own went to the pump when committed
 
 
-def _envelope(room: str, sid: str, fields: Mapping[str, str]) -> Envelope:
+def _payload(envelope: Envelope) -> bytes:
+    return orjson.dumps(
+        {
+            "ts": envelope.ts,
+            "sender": envelope.sender,
+            "sender_id": envelope.sender_id,
+            "text": envelope.text,
+            "data": envelope.data,
+            "origin": envelope.origin,
+        }
+    )
+
+
+def _envelope(room: str, fields: Mapping[str, str]) -> Envelope:
     body = orjson.loads(fields["m"])
     return Envelope(
         room=room,
         id=int(fields["id"]),
-        ts=_ts(sid),
+        ts=body["ts"],
         sender=body["sender"],
+        sender_id=body["sender_id"],
         text=body["text"],
         data=body["data"],
         origin=body["origin"],
     )
-
-
-def _ts(stream_id: str) -> str:
-    """The stream id's milliseconds (Redis's clock, so one clock for the cluster) as ISO-8601."""
-    millis = int(stream_id.split("-", 1)[0])
-    stamp = datetime.fromtimestamp(millis / 1000, UTC).isoformat(timespec="milliseconds")
-    return stamp.replace("+00:00", "Z")
 
 
 def _streams(reply: Any) -> list[tuple[str, Entries]]:

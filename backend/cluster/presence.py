@@ -22,6 +22,7 @@ from backend.broker.base import ClusterPresence, Member, PresenceEvent
 from backend.cluster import keys, scripts
 from backend.cluster.health import Health
 from backend.cluster.stats import PublishCounter, merge
+from backend.identity import Sender
 
 log = logging.getLogger("desafio.cluster")
 
@@ -79,7 +80,9 @@ class RedisPresence(ClusterPresence):
         with contextlib.suppress(RedisError):
             await self._reap_instance(self.instance, force=True)
 
-    async def join(self, room: str, member: Member, listed: int) -> tuple[int, list[str]] | None:
+    async def join(
+        self, room: str, member: Member, listed: int
+    ) -> tuple[int, list[dict[str, Any]]] | None:
         if self._stopped:
             return None
         try:
@@ -89,9 +92,9 @@ class RedisPresence(ClusterPresence):
             self._lost("joining a room", exc)
             return None
         pairs = _pairs(sample)
-        names = [name for key, name in pairs if key != member.key][:listed]
+        roster = [_unlabel(label).public() for key, label in pairs if key != member.key][:listed]
         self._counts[room] = count
-        return count, names
+        return count, roster
 
     async def leave(self, room: str, member: Member) -> bool:
         if self._stopped:
@@ -120,12 +123,14 @@ class RedisPresence(ClusterPresence):
             return  # nobody here listens to that room
         count = int(fields["count"])
         self._counts[room] = count
+        who = _unlabel(fields["name"])
         # Handed over at once (delivery never awaits), so presence needs no queue of its own.
         self._on_event(
             PresenceEvent(
                 room=room,
                 event="join" if fields["event"] == "join" else "leave",
-                name=fields["name"],
+                name=who.name,
+                sender_id=who.id,
                 origin=fields["origin"],
                 count=count,
             )
@@ -133,7 +138,7 @@ class RedisPresence(ClusterPresence):
 
     async def _announce(self, event: str, room: str, member: Member) -> int:
         script_keys = [keys.members(room), keys.instance_rooms(self.instance), keys.PRESENCE]
-        args: list[str | int] = [event, member.key, member.name, room, PRESENCE_MAXLEN]
+        args: list[str | int] = [event, member.key, _label(member.sender), room, PRESENCE_MAXLEN]
         return int(await self._script(keys=script_keys, args=args))
 
     def _lost(self, doing: str, exc: RedisError) -> None:
@@ -180,7 +185,7 @@ class RedisPresence(ClusterPresence):
         args: list[str] = [self.instance, keys.PREFIX]
         for room, members in list(self._rooms.items()):
             for member in members:
-                args += [room, member.key, member.name]
+                args += [room, member.key, _label(member.sender)]
         await self._resync_script(keys=[keys.instance_rooms(self.instance)], args=args)
 
     async def _reap_instance(self, instance: str, force: bool = False) -> None:
@@ -195,6 +200,16 @@ class RedisPresence(ClusterPresence):
         removed = int(await self._reap(keys=script_keys, args=args))
         if removed and not force:
             log.warning("instance %s stopped beating: removed its %d members", instance, removed)
+
+
+def _label(sender: Sender) -> str:
+    """How a member is kept in Redis (and named in presence entries): id and name together."""
+    return f"{sender.id}\n{sender.name}"
+
+
+def _unlabel(label: str) -> Sender:
+    sender_id, _, name = label.partition("\n")
+    return Sender(sender_id, name)
 
 
 def _pairs(reply: Any) -> list[tuple[str, str]]:

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum, StrEnum
 
-from backend.broker import Envelope
 from backend.closecodes import CloseCode
 from backend.hub.outbound import Outgoing
 from backend.hub.ratelimit import TokenBucket
 from backend.hub.sinks import RawSink, Sink
+from backend.identity import Sender
 
 log = logging.getLogger("desafio.connection")
 
@@ -45,14 +46,15 @@ class Connection:
 
     __slots__ = (
         "_closing", "_limits", "_on_slow", "_pending", "_pending_bytes", "_sink", "_writer",
-        "bucket", "close_code", "held", "id", "key", "mode", "name", "rooms", "state", "strikes",
+        "bucket", "catching", "close_code", "id", "key", "mode", "rooms", "sender", "state",
+        "strikes",
     )  # fmt: skip
 
     def __init__(
         self,
         cid: int,
         key: str,
-        name: str,
+        sender: Sender,
         mode: Mode,
         sink: Sink,
         limits: QueueLimits,
@@ -62,12 +64,13 @@ class Connection:
         self.id = cid
         # Identifies the connection across instances, so the broker's copy is not echoed back.
         self.key = key
-        self.name = name
+        # Who this is (server-decided); `name` is only how it is shown.
+        self.sender = sender
         self.mode = mode
         self.rooms: set[str] = set()
-        # Rooms being caught up (history or `since`): live messages wait here until the replay
-        # is out, so the seam between replay and live has no gap and no duplicate.
-        self.held: dict[str, list[Envelope]] | None = None
+        # Rooms being caught up (history or `since`): the fan-out skips this connection there,
+        # and the replay reads the store up to what was fanned out, then hands over to live.
+        self.catching: set[str] | None = None
         self.state = State.OPEN
         self.bucket = bucket
         self.strikes = 0
@@ -84,6 +87,10 @@ class Connection:
 
     def __repr__(self) -> str:
         return f"<Connection {self.id} {self.mode.value} {self.state.value}>"
+
+    @property
+    def name(self) -> str:
+        return self.sender.name
 
     @property
     def queued(self) -> int:
@@ -118,6 +125,19 @@ class Connection:
             log.debug("connection %s writer stopped: %r", self.id, exc)
         finally:
             self._writer = None
+
+    async def drained(self) -> None:
+        """Wait until what was delivered so far has left for the socket (or the connection is
+        closing): the back-pressure a replay pages under."""
+        await asyncio.sleep(0)  # let this iteration's gathered writes go out first
+        while self.state is State.OPEN:
+            if self._writer is not None:
+                await asyncio.wait({self._writer}, timeout=1.0)
+            elif self._sink.immediate and not self._sink.writable():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._sink.wait_writable(), 1.0)
+            else:
+                return
 
     def flush_now(self) -> None:
         """Write everything queued, ignoring back-pressure (used once, at shutdown)."""

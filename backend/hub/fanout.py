@@ -7,9 +7,9 @@ from collections.abc import Iterable
 
 import orjson
 
-from backend.broker import Envelope
 from backend.hub.connection import Connection, Mode
 from backend.hub.outbound import Outgoing
+from backend.messages import Envelope
 from backend.metrics import Metrics
 
 
@@ -21,7 +21,7 @@ def fan_out(
     The payload is built at most once per mode and shared: a text member gets the plain text, a
     JSON member the `message` object. `deliver` writes or queues without awaiting, so a member
     that stopped reading costs the others nothing. A member catching up on the room (`since`,
-    history) gets it held, to follow the replay.
+    history) is skipped: its replay reads up to this id from the store.
     """
     started = time.perf_counter()
     as_text: Outgoing | None = None
@@ -30,9 +30,8 @@ def fan_out(
     for conn in members:
         if conn is author:
             continue
-        if conn.held is not None and envelope.room in conn.held:
-            conn.held[envelope.room].append(envelope)
-            continue
+        if conn.catching is not None and envelope.room in conn.catching:
+            continue  # its replay reads this one from the store
         if conn.mode is Mode.TEXT:
             if as_text is None:
                 as_text = Outgoing(envelope.text.encode())

@@ -6,12 +6,13 @@ import asyncio
 import itertools
 import logging
 import uuid
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
 import orjson
 
-from backend.broker import Broker, Envelope
+from backend.broker import Broker, Resync
 from backend.config import Settings
 from backend.hub.connection import Connection, Mode, QueueLimits
 from backend.hub.fanout import fan_out
@@ -19,8 +20,11 @@ from backend.hub.outbound import Outgoing
 from backend.hub.presence import PresenceFanout
 from backend.hub.publishing import Publisher
 from backend.hub.ratelimit import TokenBucket
+from backend.hub.sequencer import Sequencer
 from backend.hub.sinks import Flusher, RawSink, Sink
 from backend.hub.stats import Traffic, snapshot
+from backend.identity import Sender
+from backend.messages import Envelope
 from backend.metrics import Metrics
 from backend.storage import Store
 from backend.storage.retention import enforce_retention
@@ -34,11 +38,13 @@ PUMP_BATCH = 256
 
 
 class Hub:
-    """Rooms of connections, fed by the broker.
+    """Rooms of connections, fed by the room logs.
 
-    Publishing goes to the broker, which sequences the message; the pump takes what the broker
-    hands back and fans it out here. One instance or many, messages take that same path. The
-    fan-out serializes each message once per mode and never awaits a recipient.
+    Publishing goes to the store, which numbers and commits the message; the commit hands it to
+    the broker, which brings it to every instance (this one included); the pump puts each room's
+    messages in id order (the sequencer) and fans them out here. One instance or many, messages
+    take that same path. The fan-out serializes each message once per mode and never awaits a
+    recipient.
     """
 
     def __init__(self, settings: Settings, broker: Broker, metrics: Metrics, store: Store) -> None:
@@ -55,7 +61,13 @@ class Hub:
         self._limits = QueueLimits(settings.outbound_queue_messages, settings.outbound_queue_bytes)
         self._pump: asyncio.Task[None] | None = None
         self._retention: asyncio.Task[None] | None = None
-        self.publisher = Publisher(settings, broker, store)
+        self.publisher = Publisher(settings, store)
+        self.sequencer = Sequencer(store, self.fanout)
+        store.on_commit = self.committed
+        # Told of every message once it is committed, on the instance that published it (Web
+        # Push, backend/push). Each must return at once and never raise.
+        self.listeners: list[Callable[[Envelope], None]] = []
+        self.draining = False
         self.flusher = Flusher()
         self.presence = PresenceFanout(self.rooms)
         # Cluster (redis://): presence and /stats span every instance; None with memory://.
@@ -83,8 +95,25 @@ class Hub:
             )
         self.ready = True
 
-    async def stop(self) -> None:
+    async def drain(self, timeout: float = 5.0) -> None:
+        """Before connections close at shutdown: refuse new publishes, commit what was accepted,
+        fan it out, and flush every connection (SIGTERM loses nothing accepted)."""
         self.ready = False
+        self.draining = True
+        try:
+            await asyncio.wait_for(self._settle(), timeout)
+        except TimeoutError:
+            log.warning("shutdown: messages still in flight after %.1fs", timeout)
+        for conn in list(self.connections.values()):
+            conn.flush_now()
+
+    async def _settle(self) -> None:
+        await self.store.flush()
+        while self.broker.backlog() or self.sequencer.filling():
+            await asyncio.sleep(0.01)
+
+    async def stop(self) -> None:
+        await self.drain()
         for conn in list(self.connections.values()):
             conn.flush_now()
             conn.close(1001, "server shutting down")
@@ -96,13 +125,13 @@ class Hub:
 
     # Connections and rooms
 
-    def open(self, name: str | None, mode: Mode, sink: Sink) -> Connection:
+    def open(self, sender: Sender, mode: Mode, sink: Sink) -> Connection:
         cid = next(self._ids)
         s = self.settings
         conn = Connection(
             cid=cid,
             key=f"{self.instance}:{cid}",
-            name=name or f"guest-{cid}",
+            sender=sender,
             mode=mode,
             sink=sink,
             limits=self._limits,
@@ -118,14 +147,16 @@ class Hub:
         log.info("connection %s opened: mode=%s", cid, mode.value)
         return conn
 
-    async def join(self, conn: Connection, room: str) -> list[str]:
-        """Add `conn` to `room`; returns the names of those already there (at most 200)."""
+    async def join(self, conn: Connection, room: str) -> list[dict[str, Any]]:
+        """Add `conn` to `room`; returns who was already there (at most 200, as `roster`)."""
         members = self.rooms.get(room)
         if members is None:
             members = self.rooms[room] = set()
             self.metrics.rooms.set(len(self.rooms))
+            self.sequencer.open(room)
             await self.broker.subscribe(room)
-        names = [m.name for m in itertools.islice(members, MEMBERS_LISTED)]
+            await self.sequencer.start(room)
+        names = [m.sender.public() for m in itertools.islice(members, MEMBERS_LISTED)]
         members.add(conn)
         conn.rooms.add(room)
         self.presence.joined(conn, room)
@@ -145,6 +176,7 @@ class Hub:
         self.presence.left(conn, room)
         if not members:
             del self.rooms[room]
+            self.sequencer.close(room)
             self.traffic.forget(room)
             self.metrics.rooms.set(len(self.rooms))
             await self.broker.unsubscribe(room)
@@ -169,7 +201,7 @@ class Hub:
 
     # Messages
 
-    async def publish(
+    def publish(
         self,
         conn: Connection,
         room: str,
@@ -177,18 +209,37 @@ class Hub:
         data: dict[str, Any] | None = None,
         ref: str | None = None,
     ) -> asyncio.Future[Envelope]:
-        """Sequence, fan out and store a message; see Publisher.publish."""
+        """Store a message; its fan-out follows the commit. See Publisher.publish."""
         self.metrics.messages_in.labels(conn.mode.value).inc()
-        return await self.publisher.publish(conn, room, text, data, ref)
+        return self.publisher.publish(conn.sender, conn.key, room, text, data, ref)
+
+    def publish_as(
+        self, sender: Sender, room: str, text: str, data: dict[str, Any] | None, ref: str | None
+    ) -> asyncio.Future[Envelope]:
+        """Publish with no connection behind it (the admin HTTP API): same log, same refs."""
+        return self.publisher.publish(sender, f"{self.instance}:server", room, text, data, ref)
+
+    def committed(self, envelopes: list[Envelope]) -> None:
+        """The store committed these (fresh, in id order per room): to every instance."""
+        for envelope in envelopes:
+            self.broker.publish(envelope)
+            for listener in self.listeners:
+                try:
+                    listener(envelope)
+                except Exception:  # a listener's bug must not cost anyone a delivery
+                    log.exception("commit listener failed for message %s", envelope.id)
 
     async def _run_pump(self) -> None:
         fanned = 0
         while True:
-            envelope = await self.broker.next_published()
+            item = await self.broker.next_published()
             try:
-                self.fanout(envelope)
+                if isinstance(item, Resync):
+                    self.sequencer.resync()
+                else:
+                    self.sequencer.offer(item)
             except Exception:  # a bug here must not stop delivery for everyone
-                log.exception("fan-out of message %s in room %s failed", envelope.id, envelope.room)
+                log.exception("fan-out failed")
             fanned += 1
             if fanned % PUMP_BATCH == 0:
                 # A deep backlog would otherwise keep the loop to ourselves: let the flusher

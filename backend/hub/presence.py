@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Literal
 from backend.broker.base import PresenceEvent
 from backend.hub.connection import Mode
 from backend.hub.outbound import Outgoing
+from backend.identity import GUEST_PREFIX
 from backend.protocol import encode
 
 if TYPE_CHECKING:
@@ -40,7 +41,8 @@ class PresenceFanout:
     def announce(self, room: str, event: Literal["join", "leave"], subject: Connection) -> None:
         """A local join or leave, with the local count."""
         count = len(self.rooms.get(room, ()))
-        self.deliver(PresenceEvent(room, event, subject.name, subject.key, count))
+        sender = subject.sender
+        self.deliver(PresenceEvent(room, event, sender.name, sender.id, subject.key, count))
 
     def deliver(self, event: PresenceEvent) -> None:
         """Tell the room's JSON members but the subject (the cluster calls this for every event)."""
@@ -56,6 +58,8 @@ class PresenceFanout:
                     "room": event.room,
                     "event": event.event,
                     "name": event.name,
+                    "id": event.sender_id,
+                    "guest": event.sender_id.startswith(GUEST_PREFIX),
                     "count": event.count,
                 }
                 item = Outgoing(encode(obj).encode())

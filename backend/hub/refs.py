@@ -6,9 +6,9 @@ import asyncio
 import time
 from collections import OrderedDict
 
-from backend.broker import Envelope
+from backend.messages import Envelope
 
-# (sender, room, ref): the same ref in another room is another message.
+# (sender id, room, ref): the same ref in another room, or by another sender, is another message.
 RefKey = tuple[str, str, str]
 
 

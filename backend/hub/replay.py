@@ -1,86 +1,125 @@
-"""Catching a subscriber up: history on join, or every message after `since`, then live."""
+"""Catching a subscriber up: history on join, or every message after `since`, then live.
+
+The connection joins the room first and is marked as catching up, so the fan-out skips it
+there. The replay then reads the store page by page, only up to the last id this instance has
+fanned out in the room, waiting for the client to take each page (the same back-pressure as
+live traffic), and hands over to live in the same event-loop step in which it reaches that id:
+no gap and no duplicate at the seam, and at most one page in memory per subscriber.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import logging
+from dataclasses import dataclass
 
 import orjson
 
-from backend.broker import Broker, BrokerUnavailable, Envelope
-from backend.hub.connection import Connection, Mode
+from backend.hub.connection import Connection, Mode, State
 from backend.hub.outbound import Outgoing
-from backend.storage import Store, Window
+from backend.hub.sequencer import Sequencer
+from backend.messages import Envelope
+from backend.storage import Position, StorageError, Store, Window
+
+log = logging.getLogger("desafio.hub")
+
+# Messages per store read while replaying.
+PAGE = 100
 
 
-def hold(conn: Connection, room: str) -> None:
-    """From now on, live messages of `room` wait for `release` instead of going out."""
-    if conn.held is None:
-        conn.held = {}
-    conn.held[room] = []
+@dataclass(frozen=True)
+class Plan:
+    """Where a replay starts, and what to tell the client before it."""
+
+    start: int | None  # replay ids after this (None: no replay, live only)
+    recovered: bool | None = None
+    reason: str | None = None
+    epoch: str | None = None
+    history: int = 0  # with start None and history > 0: the newest `history` messages
 
 
-async def fetch(
-    store: Store, broker: Broker, room: str, since: int | None, history: int, max_replay: int
-) -> tuple[list[Envelope], bool | None]:
-    """What to replay, and (with `since`) whether it is everything the client missed.
-
-    The broker's recent messages come first when they reach back far enough (a Redis stream
-    holds every instance's latest, committed or not); the database covers the rest.
-    """
-    if since is not None:
-        streamed = await _recent(broker, room, since, max_replay + 1)
-        if streamed and streamed[0].id == since + 1:
-            return (streamed, True) if len(streamed) <= max_replay else ([], False)
-    # Messages published here before the subscriber joined may still be on their way to the
-    # database; waiting for them closes the window a gap could fall through.
-    await store.flush()
-    if since is None:
-        if history <= 0:
-            return [], None
-        stored = await store.read(room, Window(limit=history))
-        return _extend(stored, await _recent(broker, room, _last(stored), history))[-history:], None
-    missed = await store.read(room, Window(limit=max_replay + 1, after=since))
-    if len(missed) > max_replay:
-        return [], False
-    if missed:
-        missed = _extend(missed, await _recent(broker, room, _last(missed), max_replay))
-        return missed, missed[0].id == since + 1
-    bounds = await store.bounds(room)
-    # Nothing after `since`: fine if the client is at the newest stored message (or the room
-    # never had one and it asks from 0); anything else means its ids are from another history.
-    newest = bounds[1] if bounds else 0
-    return [], since == newest
+def begin(conn: Connection, room: str) -> None:
+    """From now on the fan-out skips `conn` in `room` until `finish` hands over to live."""
+    if conn.catching is None:
+        conn.catching = set()
+    conn.catching.add(room)
 
 
-async def _recent(broker: Broker, room: str, after: int, limit: int) -> list[Envelope]:
+async def plan(
+    store: Store, room: str, since: int | None, epoch: str | None, history: int, max_replay: int
+) -> Plan:
+    """Decide what to replay; with `since`, whether it is exactly what the client missed."""
     try:
-        return await broker.recent(room, after, limit)
-    except BrokerUnavailable:
-        return []  # the database alone, then; the held live messages follow either way
+        position = await store.position(room)
+    except StorageError:
+        if since is not None:
+            return Plan(None, False, "storage_unavailable")
+        return Plan(None, reason="storage_unavailable")
+    if since is None:
+        return Plan(None, epoch=position.epoch or None, history=history)
+    return _recovery(position, since, epoch, max_replay)
 
 
-def _last(envelopes: list[Envelope]) -> int:
-    return envelopes[-1].id if envelopes else 0
+def _recovery(position: Position, since: int, epoch: str | None, max_replay: int) -> Plan:
+    current = position.epoch or None
+    if epoch is not None and current is not None and epoch != current:
+        return Plan(None, False, "epoch_changed", current)  # another log: the ids mean nothing
+    if since > position.last:
+        return Plan(None, False, "unknown_offset", current)  # never given out here
+    if since < position.last and since + 1 < position.first:
+        return Plan(None, False, "purged", current)  # retention deleted what it missed
+    if position.last - since > max_replay:
+        return Plan(None, False, "too_far_behind", current)
+    return Plan(since, True, None, current)
 
 
-def _extend(first: list[Envelope], more: list[Envelope]) -> list[Envelope]:
-    last = _last(first)
-    return first + [e for e in more if e.id > last]
+async def run(store: Store, sequencer: Sequencer, conn: Connection, room: str, p: Plan) -> bool:
+    """Send the replay, then hand over to live; False if it could not be completed (the store
+    failed, or retention deleted messages while they were being replayed)."""
+    try:
+        return await _replay(store, sequencer, conn, room, p)
+    finally:
+        if conn.catching is not None:
+            conn.catching.discard(room)
+            if not conn.catching:
+                conn.catching = None
 
 
-def release(conn: Connection, room: str, replayed: list[Envelope]) -> None:
-    """Send the replay, then what arrived live meanwhile (minus what the replay covered)."""
-    held = conn.held.pop(room, []) if conn.held is not None else []
-    if conn.held == {}:
-        conn.held = None
-    last = replayed[-1].id if replayed else 0
-    for envelope in _chain(replayed, (e for e in held if e.id > last)):
+async def _replay(store: Store, sequencer: Sequencer, conn: Connection, room: str, p: Plan) -> bool:
+    position = p.start
+    if position is None and p.history > 0:
+        newest = sequencer.last(room)
+        if newest is None:
+            return False
+        try:
+            page = await store.read(room, Window(limit=p.history, before=newest + 1))
+        except StorageError:
+            return False
+        _send(conn, page)
+        position = page[-1].id if page else newest
+        await conn.drained()
+    if position is None:
+        return True
+    while room in conn.rooms:
+        target = sequencer.last(room)
+        # No await between this check and `run`'s hand-over: nothing can be fanned out between.
+        if target is None or position >= target or conn.state is not State.OPEN:
+            return True
+        try:
+            page = await store.read(room, Window(limit=PAGE, after=position, before=target + 1))
+        except StorageError:
+            return False
+        if not page or page[0].id != position + 1:
+            log.warning("room %s: replay found ids after %d missing", room, position)
+            return False
+        _send(conn, page)
+        position = page[-1].id
+        await conn.drained()
+    return True
+
+
+def _send(conn: Connection, page: list[Envelope]) -> None:
+    for envelope in page:
         if conn.mode is Mode.TEXT:
             conn.deliver(Outgoing(envelope.text.encode()))
         else:
             conn.deliver(Outgoing(orjson.dumps(envelope.as_message())))
-
-
-def _chain(*parts: Iterable[Envelope]) -> Iterable[Envelope]:
-    for part in parts:
-        yield from part

@@ -62,6 +62,9 @@ class RawSink:
     def writable(self) -> bool:
         return self.protocol.is_writable()
 
+    async def wait_writable(self) -> None:
+        await self.protocol.wait_writable()
+
     def write_one(self, item: Outgoing) -> None:
         if not self._burst:
             self._flusher.mark(self)
@@ -103,6 +106,9 @@ class AsgiSink:
 
     def writable(self) -> bool:
         return False
+
+    async def wait_writable(self) -> None:
+        return None  # pragma: no cover - never immediate, so never asked
 
     def write_one(self, item: Outgoing) -> None:  # pragma: no cover - never writable
         raise RuntimeError("AsgiSink writes only through write_batch")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from backend.storage.base import StorageError, Store, Window
+from backend.storage.base import Position, StorageError, Store, Window
 
 
 def create_store(url: str, batch_size: int = 500) -> Store:
@@ -19,4 +19,4 @@ def create_store(url: str, batch_size: int = 500) -> Store:
     )
 
 
-__all__ = ["StorageError", "Store", "Window", "create_store"]
+__all__ = ["Position", "StorageError", "Store", "Window", "create_store"]

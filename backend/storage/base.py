@@ -1,16 +1,32 @@
-"""The message store interface: append in the background, read history, enforce retention."""
+"""The message store interface: the room logs that number, keep and replay messages.
+
+The store is the hub's one source of truth about ids (docs/decisions.md, "the log numbers"): an
+id is given to a message in the transaction that commits it, the next id of a room is always one
+more than the last, and only committed messages are ever fanned out.
+"""
 
 from __future__ import annotations
 
 import asyncio
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from backend.broker import Envelope
+from backend.messages import Draft, Envelope
 
 
 class StorageError(Exception):
-    """A message could not be stored; its author is told, and may retry with the same ref."""
+    """A message could not be stored, or the store cannot be read now.
+
+    `code` is what the client is told: `storage_failed` (not stored: retry with the same ref),
+    `outcome_unknown` (the commit's answer was lost: resend with the same ref to learn the id),
+    `invalid_data` (this message can never be stored) or `storage_unavailable` (reads).
+    """
+
+    def __init__(self, detail: str, code: str = "storage_failed") -> None:
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
 
 
 @dataclass(frozen=True)
@@ -22,8 +38,24 @@ class Window:
     before: int | None = None
 
 
+@dataclass(frozen=True)
+class Position:
+    """Where a room's log stands: ids `first`..`last` are stored (none when first > last), ids
+    up to `last` were given out, and `epoch` names this log."""
+
+    first: int
+    last: int
+    epoch: str
+
+
+# Called with freshly committed messages, in commit order (so in id order within a room).
+CommitListener = Callable[[list[Envelope]], None]
+
+
 class Store(ABC):
     """Chosen by DATABASE_URL scheme. `append` never blocks the caller on the database."""
+
+    on_commit: CommitListener | None = None
 
     @abstractmethod
     async def start(self) -> None: ...
@@ -33,8 +65,10 @@ class Store(ABC):
         """Commit everything appended so far, then release the database."""
 
     @abstractmethod
-    def append(self, envelope: Envelope) -> asyncio.Future[None]:
-        """Queue a message; the future completes when its transaction committed (or fails)."""
+    def append(self, draft: Draft) -> asyncio.Future[Envelope]:
+        """Queue a message; the future completes with its committed envelope (for a ref this
+        sender already used in this room: the stored one, not a copy), or fails with
+        StorageError. Fresh envelopes also go to `on_commit`."""
 
     @abstractmethod
     async def flush(self) -> None:
@@ -42,12 +76,13 @@ class Store(ABC):
 
     @abstractmethod
     async def read(self, room: str, window: Window) -> list[Envelope]:
-        """Messages of `room` in `window`, oldest first."""
+        """Messages of `room` in `window`, oldest first; StorageError when unreachable."""
 
     @abstractmethod
-    async def bounds(self, room: str) -> tuple[int, int] | None:
-        """(oldest id, newest id) stored for `room`, or None when it has none."""
+    async def position(self, room: str) -> Position:
+        """The room's log position; StorageError when unreachable."""
 
     @abstractmethod
     async def purge(self, max_age_seconds: float, max_per_room: int) -> int:
-        """Delete what retention no longer keeps (0 disables a rule); returns rows deleted."""
+        """Delete what retention no longer keeps (0 disables a rule); returns rows deleted.
+        Ids are never given out again: the room's `last` stays."""

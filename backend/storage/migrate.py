@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 from pathlib import Path
 
 from alembic import command
@@ -20,8 +21,15 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(url: str, revision: str = "head") -> None:
+    """Bring the database to `revision`; safe when several processes start at the same moment
+    (PostgreSQL: an advisory lock in migrations/env.py; SQLite: a lock file beside the file)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         # The default database lives under data/, which a fresh checkout does not have.
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        database = Path(parsed.database)
+        database.parent.mkdir(parents=True, exist_ok=True)
+        with open(database.with_name(database.name + ".migrate.lock"), "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            command.upgrade(alembic_config(url), revision)
+        return
     command.upgrade(alembic_config(url), revision)

@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, BigInteger, Column, MetaData, String, Table, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    false,
+)
 
 metadata = MetaData()
 
@@ -17,6 +29,22 @@ messages = Table(
     Column("data", JSON, nullable=True),
     # ISO-8601 UTC with milliseconds, as sent on the wire: compares in time order as a string.
     Column("ts", String(32), nullable=False, index=True),
+    # Who published it (backend/identity.py: u:<user id> or g:<hex>) and the client's ref: a
+    # resent (room, sender_id, ref) resolves to this row instead of storing a second copy.
+    Column("sender_id", String(80), nullable=True),
+    Column("ref", String(64), nullable=True),
+    Index("ux_messages_ref", "room", "sender_id", "ref", unique=True),
+)
+
+# One row per room that ever had a message: the last id given out, advanced in the transaction
+# that stores the messages (migration 0004). Never deleted, so ids outlive retention.
+room_log = Table(
+    "room_log",
+    metadata,
+    Column("room", String(64), primary_key=True),
+    Column("last_id", BigInteger, nullable=False),
+    # Names this log; a `since` from another epoch (a database reset) is void.
+    Column("epoch", String(16), nullable=False),
 )
 
 users = Table(
@@ -28,6 +56,13 @@ users = Table(
     Column("password_hash", String(255), nullable=False),
     Column("role", String(16), nullable=False),
     Column("created_at", String(32), nullable=False),
+    # Migration 0005 (backend/auth/users.py): random and never reused, the token's `uid`.
+    Column("id", String(32), nullable=False, unique=True),
+    # The token's `ver`: logout and password changes bump it, refusing every older token.
+    Column("token_version", Integer, nullable=False, server_default="0"),
+    Column("disabled", Boolean, nullable=False, server_default=false()),
+    # UTS #39 skeleton of the username (backend/auth/names.confusable_key), for guest names.
+    Column("name_key", String(128), nullable=False, index=True),
 )
 
 # Web Push (migration 0003, backend/push/store.py). No foreign key to users: tokens issued by

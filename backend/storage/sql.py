@@ -13,16 +13,13 @@ from sqlalchemy import delete, event, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from backend.broker import Envelope
-from backend.storage.base import StorageError, Store, Window
+from backend.messages import Draft, Envelope
+from backend.storage.base import Position, StorageError, Store, Window
 from backend.storage.migrate import upgrade
-from backend.storage.schema import messages
+from backend.storage.schema import messages, room_log
+from backend.storage.writer import Item, Writer, envelope_of
 
 log = logging.getLogger("desafio.storage")
-
-# Transient failures (a locked SQLite file, a PostgreSQL failover) are retried this many times,
-# after these pauses, before the batch's authors get an error instead of an ack.
-RETRY_PAUSES = (0.05, 0.25, 1.0)
 
 
 class SqlStore(Store):
@@ -30,12 +27,13 @@ class SqlStore(Store):
         self.url = url
         self.batch_size = batch_size
         self.engine: AsyncEngine | None = None
-        self._queue: deque[tuple[Envelope, asyncio.Future[None]]] = deque()
+        self._queue: deque[Item] = deque()
         self._wake = asyncio.Event()
         self._progress = asyncio.Condition()
         self._appended = 0
         self._finished = 0
         self._writer: asyncio.Task[None] | None = None
+        self._committer: Writer | None = None
 
     async def start(self) -> None:
         # Alembic runs its own event loop; give it a thread of its own.
@@ -43,7 +41,10 @@ class SqlStore(Store):
         self.engine = create_async_engine(self.url, pool_pre_ping=True)
         if make_url(self.url).get_backend_name() == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
-        self._writer = asyncio.get_running_loop().create_task(self._write_forever())
+        self._committer = Writer(self.engine)
+        self._writer = asyncio.get_running_loop().create_task(
+            self._write_forever(), name="store-writer"
+        )
 
     async def stop(self) -> None:
         await self.flush()
@@ -54,9 +55,9 @@ class SqlStore(Store):
         if self.engine is not None:
             await self.engine.dispose()
 
-    def append(self, envelope: Envelope) -> asyncio.Future[None]:
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._queue.append((envelope, done))
+    def append(self, draft: Draft) -> asyncio.Future[Envelope]:
+        done: asyncio.Future[Envelope] = asyncio.get_running_loop().create_future()
+        self._queue.append((draft, done))
         self._appended += 1
         self._wake.set()
         return done
@@ -67,6 +68,7 @@ class SqlStore(Store):
             await self._progress.wait_for(lambda: self._finished >= target)
 
     async def _write_forever(self) -> None:
+        assert self._committer is not None
         while True:
             await self._wake.wait()
             self._wake.clear()
@@ -75,37 +77,18 @@ class SqlStore(Store):
                 # the busier the room, the bigger (and cheaper per row) the batches.
                 count = min(len(self._queue), self.batch_size)
                 batch = [self._queue.popleft() for _ in range(count)]
-                error = await self._insert([envelope for envelope, _ in batch])
-                for _, done in batch:
-                    if done.done():
-                        continue
-                    if error is None:
-                        done.set_result(None)
-                    else:
-                        done.set_exception(error)
+                try:
+                    fresh = await self._committer.commit(batch)
+                    if fresh and self.on_commit is not None:
+                        self.on_commit(fresh)
+                except Exception:  # a bug here must not stop storage for everyone
+                    log.exception("the store writer failed on a batch")
+                    for _, done in batch:
+                        if not done.done():
+                            done.set_exception(StorageError("internal error while storing"))
                 async with self._progress:
                     self._finished += count
                     self._progress.notify_all()
-
-    async def _insert(self, batch: list[Envelope]) -> StorageError | None:
-        assert self.engine is not None
-        rows = [
-            {"room": e.room, "id": e.id, "sender": e.sender, "text": e.text, "data": e.data,
-             "ts": e.ts}
-            for e in batch
-        ]  # fmt: skip
-        for pause in (*RETRY_PAUSES, None):
-            try:
-                async with self.engine.begin() as conn:
-                    await conn.execute(messages.insert(), rows)
-                return None
-            except Exception as exc:  # noqa: BLE001 - any database failure becomes a StorageError
-                if pause is None:
-                    log.error("storing %d messages failed: %s", len(rows), type(exc).__name__)
-                    return StorageError("message could not be stored; retry with the same ref")
-                log.warning("storing %d messages failed (%r); retrying", len(rows), exc)
-                await asyncio.sleep(pause)
-        return None  # pragma: no cover - the loop always returns
 
     async def read(self, room: str, window: Window) -> list[Envelope]:
         assert self.engine is not None
@@ -117,19 +100,29 @@ class SqlStore(Store):
         # With `after`, the oldest after it (catching up); otherwise the newest (scrolling back).
         ascending = window.after is not None
         order = messages.c.id.asc() if ascending else messages.c.id.desc()
-        async with self.engine.connect() as conn:
-            rows = (await conn.execute(query.order_by(order).limit(window.limit))).all()
-        found = [_envelope(row._mapping) for row in rows]
+        try:
+            async with self.engine.connect() as conn:
+                rows = (await conn.execute(query.order_by(order).limit(window.limit))).all()
+        except Exception as exc:
+            raise _unavailable(exc) from exc
+        found = [envelope_of(row._mapping) for row in rows]
         return found if ascending else found[::-1]
 
-    async def bounds(self, room: str) -> tuple[int, int] | None:
+    async def position(self, room: str) -> Position:
         assert self.engine is not None
-        query = select(func.min(messages.c.id), func.max(messages.c.id)).where(
-            messages.c.room == room
-        )
-        async with self.engine.connect() as conn:
-            low, high = (await conn.execute(query)).one()
-        return None if low is None else (int(low), int(high))
+        oldest = select(func.min(messages.c.id)).where(messages.c.room == room)
+        log_row = select(room_log.c.last_id, room_log.c.epoch).where(room_log.c.room == room)
+        try:
+            async with self.engine.connect() as conn:
+                first = (await conn.execute(oldest)).scalar()
+                row = (await conn.execute(log_row)).first()
+        except Exception as exc:
+            raise _unavailable(exc) from exc
+        if row is None:
+            return Position(first=1, last=0, epoch="")
+        last = int(row.last_id)
+        return Position(first=int(first) if first is not None else last + 1, last=last,
+                        epoch=row.epoch)  # fmt: skip
 
     async def purge(self, max_age_seconds: float, max_per_room: int) -> int:
         assert self.engine is not None
@@ -150,11 +143,9 @@ class SqlStore(Store):
         return deleted
 
 
-def _envelope(row: Any) -> Envelope:
-    return Envelope(
-        room=row["room"], id=int(row["id"]), ts=row["ts"], sender=row["sender"],
-        text=row["text"], data=row["data"], origin="",
-    )  # fmt: skip
+def _unavailable(exc: Exception) -> StorageError:
+    log.warning("reading the store failed: %s", type(exc).__name__)
+    return StorageError("the message store is unavailable; retry later", "storage_unavailable")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+import uuid
 
 from tests.support.server import free_port
 
@@ -38,6 +39,18 @@ class PostgresServer:
     def url(self) -> str:
         user = "postgres" if self._as_postgres else os.environ.get("USER", "postgres")
         return f"postgresql+asyncpg://{user}@127.0.0.1:{self.port}/postgres"
+
+    def fresh_database(self) -> str:
+        """A new empty database on this server; its URL (for a test that needs its own log)."""
+        name = f"t{uuid.uuid4().hex[:12]}"
+        user = self.url.split("://", 1)[1].split("@", 1)[0]
+        subprocess.run(
+            ["psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", user, "-d", "postgres",
+             "-q", "-c", f"CREATE DATABASE {name}"],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+        return self.url.rsplit("/", 1)[0] + "/" + name
 
     def init(self) -> PostgresServer:
         subprocess.run(

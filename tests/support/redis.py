@@ -4,6 +4,7 @@ the same port to play an outage."""
 from __future__ import annotations
 
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -15,8 +16,10 @@ from tests.support.server import free_port
 class RedisServer:
     """One `redis-server` process. A missing binary is an error: the suite needs the real thing."""
 
-    def __init__(self, port: int | None = None) -> None:
+    def __init__(self, port: int | None = None, persistent: bool = False) -> None:
         self.port = port or free_port()
+        # True: an append-only file that fsyncs every second (as Procfile.cluster runs Redis).
+        self.persistent = persistent
         self.dir = tempfile.mkdtemp(prefix="desafio-redis-")
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -28,9 +31,10 @@ class RedisServer:
         binary = shutil.which("redis-server")
         if binary is None:
             raise RuntimeError("redis-server is not installed: run `make system-deps`")
-        # `--save "" --appendonly no`: nothing on disk, so a restart is a Redis that forgot all.
+        # Not persistent: nothing on disk, so a restart is a Redis that forgot everything.
         args = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.dir]
-        args += ["--save", "", "--appendonly", "no", "--daemonize", "no"]
+        args += ["--save", "", "--appendonly", "yes" if self.persistent else "no"]
+        args += ["--appendfsync", "everysec", "--daemonize", "no"]
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + timeout
         while not self._answers():
@@ -58,6 +62,22 @@ class RedisServer:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(5)
+        self.proc = None
+
+    def pause(self) -> None:
+        """SIGSTOP: Redis stalls (a swapped or frozen host); connections stay open, unanswered."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGCONT)
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown save; only what the append-only file already holds survives."""
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait(5)
         self.proc = None
 
     def restart(self) -> RedisServer:

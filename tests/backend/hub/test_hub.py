@@ -14,6 +14,7 @@ from backend.hub.connection import Connection, Mode, State
 from backend.hub.hub import Hub
 from backend.hub.outbound import Outgoing
 from backend.hub.stats import snapshot
+from backend.identity import guest
 from backend.metrics import Metrics
 from backend.storage.null import NullStore
 
@@ -30,6 +31,10 @@ class RecordingSink:
 
     def writable(self) -> bool:
         return self.open
+
+    async def wait_writable(self) -> None:
+        while not self.open:
+            await asyncio.sleep(0.01)
 
     def write_one(self, item: Outgoing) -> None:
         self.sent.append(item.data)
@@ -49,7 +54,7 @@ def make_hub(**settings: object) -> Hub:
 
 def open_conn(hub: Hub, name: str, mode: Mode) -> tuple[Connection, RecordingSink]:
     sink = RecordingSink()
-    return hub.open(name, mode, sink), sink  # type: ignore[arg-type]
+    return hub.open(guest(name), mode, sink), sink  # type: ignore[arg-type]
 
 
 async def settle() -> None:
@@ -67,11 +72,12 @@ def test_fanout_reaches_every_member_but_the_author_once_per_mode() -> None:
         for conn in (author, text, js):
             await hub.join(conn, "r")
         json_sink.sent.clear()
-        await hub.publish(author, "r", "hello")
+        committed = await hub.publish(author, "r", "hello")
         await settle()
         assert text_sink.sent == [b"hello"]
         message = orjson.loads(json_sink.sent[0])
-        assert (message["id"], message["sender"], message["text"]) == (1, "a", "hello")
+        assert (message["id"], message["sender"], message["text"]) == (committed.id, "a", "hello")
+        assert (message["sender_id"], message["guest"]) == (author.sender.id, True)
         assert author_sink.sent == []
         await hub.stop()
 

@@ -13,7 +13,16 @@ from tests.support.server import ServerFactory, ServerProcess
 
 def test_json_client_is_welcomed_and_can_subscribe_to_several_rooms(server: ServerProcess) -> None:
     client = JsonClient(server.ws, "name=multi")
-    assert client.welcome == {"type": "welcome", "name": "multi", "rooms": []}
+    welcome = client.welcome
+    assert (welcome["type"], welcome["name"], welcome["rooms"]) == ("welcome", "multi", [])
+    you = welcome["you"]
+    assert (you["name"], you["guest"], you["id"][:2]) == ("multi", True, "g:")
+    assert welcome["limits"] == {
+        "message_bytes": 64 * 1024,
+        "rate_per_second": 50.0,
+        "rate_burst": 100,
+        "rooms": 32,
+    }
     assert client.subscribe("one")["room"] == "one"
     assert client.subscribe("two")["room"] == "two"
     one, two = connect(server.ws + "?room=one"), connect(server.ws + "?room=two")

@@ -1,58 +1,144 @@
-"""The SQL store on its own, against SQLite and a real PostgreSQL: batching, reads, retention."""
+"""The SQL store on its own, against SQLite and a real PostgreSQL: numbering, batching, reads,
+refs, isolation of bad rows, retention."""
 
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
-from backend.broker import Envelope
-from backend.protocol import utc_timestamp
-from backend.storage import Window, create_store
+from backend.identity import Sender
+from backend.messages import Draft, Envelope
+from backend.storage import StorageError, Window, create_store
 from backend.storage.sql import SqlStore
+from tests.support.postgres import PostgresServer
+
+ANA = Sender("u:ana", "ana")
 
 
-def envelope(room: str, n: int, ts: str | None = None) -> Envelope:
-    data = {"n": n} if n % 2 else None
-    return Envelope(room, n, ts or utc_timestamp(), "ana", f"m{n}", data, "i:1")
+def draft(room: str, n: int, ref: str | None = None, **changes: Any) -> Draft:
+    fields: dict[str, Any] = {
+        "room": room,
+        "sender": ANA,
+        "text": f"m{n}",
+        "data": {"n": n} if n % 2 else None,
+        "origin": "i:1",
+        "ref": ref,
+        **changes,
+    }
+    return Draft(**fields)
 
 
-def test_appends_commit_in_batches_and_read_back_in_order(database_url: str) -> None:
+def test_appends_are_numbered_densely_per_room_and_read_back_in_order(database_url: str) -> None:
     async def scenario() -> None:
         store = create_store(database_url, batch_size=50)
         assert isinstance(store, SqlStore)
+        committed: list[Envelope] = []
+        store.on_commit = committed.extend
         await store.start()
-        room = f"batch-{database_url[:6]}"
-        await asyncio.gather(*(store.append(envelope(room, n)) for n in range(1, 201)))
-        newest = await store.read(room, Window(limit=5))
-        assert [e.id for e in newest] == [196, 197, 198, 199, 200]
-        after = await store.read(room, Window(limit=3, after=10))
-        expected = [(11, "m11", {"n": 11}), (12, "m12", None), (13, "m13", {"n": 13})]
-        assert [(e.id, e.text, e.data) for e in after] == expected
-        before = await store.read(room, Window(limit=2, before=50))
-        assert [e.id for e in before] == [48, 49]
+        room, other = f"batch-{database_url[:6]}", f"other-{database_url[:6]}"
+        stored = await asyncio.gather(
+            *(store.append(draft(room if n % 3 else other, n)) for n in range(1, 301))
+        )
+        assert [e.id for e in stored if e.room == room] == list(range(1, 201))
+        assert [e.id for e in stored if e.room == other] == list(range(1, 101))
+        assert sorted((e.room, e.id) for e in committed) == sorted((e.room, e.id) for e in stored)
+        newest = await store.read(room, Window(limit=3))
+        assert [(e.id, e.sender_id) for e in newest] == [
+            (198, "u:ana"),
+            (199, "u:ana"),
+            (200, "u:ana"),
+        ]
+        after = await store.read(room, Window(limit=2, after=10))
+        assert [(e.id, e.text, e.data) for e in after] == [
+            (11, "m16", None),
+            (12, "m17", {"n": 17}),
+        ]
         between = await store.read(room, Window(limit=100, after=20, before=25))
         assert [e.id for e in between] == [21, 22, 23, 24]
-        assert await store.bounds(room) == (1, 200)
-        assert await store.bounds("never-used") is None
+        position = await store.position(room)
+        assert (position.first, position.last) == (1, 200) and len(position.epoch) == 16
+        assert (await store.position("never-used")).last == 0
         assert await store.read("never-used", Window(limit=10)) == []
         await store.stop()
 
     asyncio.run(scenario())
 
 
-def test_retention_keeps_the_newest_per_room_and_drops_the_too_old(database_url: str) -> None:
+def test_a_ref_resent_after_a_restart_resolves_to_the_stored_message(database_url: str) -> None:
+    async def scenario() -> None:
+        room = f"refs-{database_url[:6]}"
+        store = create_store(database_url)
+        committed: list[Envelope] = []
+        store.on_commit = committed.extend
+        await store.start()
+        first = await store.append(draft(room, 1, ref="r1"))
+        await store.stop()
+
+        again = create_store(database_url)
+        again.on_commit = committed.extend
+        await again.start()
+        bob = Sender("g:00000000000000bb", "ana")  # same name, another identity, same ref
+        same, theirs, twice = await asyncio.gather(
+            again.append(draft(room, 1, ref="r1")),
+            again.append(draft(room, 2, ref="r1", sender=bob)),
+            again.append(draft(room, 3, ref="r1", sender=bob)),
+        )
+        assert same.id == first.id and same.text == "m1"
+        assert theirs.id == twice.id == first.id + 1
+        assert [e.id for e in committed] == [first.id, first.id + 1]
+        assert [e.id for e in await again.read(room, Window(limit=10))] == [1, 2]
+        await again.stop()
+
+    asyncio.run(scenario())
+
+
+def test_one_row_the_database_refuses_fails_alone(postgres: PostgresServer) -> None:
+    async def scenario() -> None:
+        store = create_store(postgres.url)
+        await store.start()
+        room = "isolation"
+        # PostgreSQL's text cannot hold NUL: the protocol refuses it, the store must still cope.
+        outcomes = await asyncio.gather(
+            *(
+                store.append(draft(room, n, text="bad\x00" if n == 5 else f"m{n}"))
+                for n in range(10)
+            ),
+            return_exceptions=True,
+        )
+        failed = [n for n, o in enumerate(outcomes) if isinstance(o, BaseException)]
+        assert failed == [5]
+        error = outcomes[5]
+        assert isinstance(error, StorageError) and error.code == "invalid_data"
+        stored = await store.read(room, Window(limit=20))
+        assert [e.id for e in stored] == list(range(1, 10))
+        await store.stop()
+
+    asyncio.run(scenario())
+
+
+def test_ids_are_never_given_again_after_retention_deletes_a_whole_room(database_url: str) -> None:
     async def scenario() -> None:
         store = create_store(database_url)
         await store.start()
-        old, new = "2001-01-01T00:00:00.000Z", "2999-01-01T00:00:00.000Z"
-        for n in range(1, 31):
-            store.append(envelope("keep-ten", n, new))
-        for n in range(1, 4):
-            store.append(envelope("ancient", n, old))
-        await store.flush()
-        assert await store.purge(max_age_seconds=3600, max_per_room=0) == 3
-        assert await store.bounds("ancient") is None
+        await asyncio.gather(*(store.append(draft("ancient", n)) for n in range(3)))
+        await asyncio.sleep(0.01)  # timestamps have millisecond precision
+        assert await store.purge(max_age_seconds=1e-9, max_per_room=0) >= 3
+        position = await store.position("ancient")
+        assert (position.first, position.last) == (4, 3)
+        assert (await store.append(draft("ancient", 9))).id == 4
+        await store.stop()
+
+    asyncio.run(scenario())
+
+
+def test_retention_keeps_the_newest_per_room(database_url: str) -> None:
+    async def scenario() -> None:
+        store = create_store(database_url)
+        await store.start()
+        await asyncio.gather(*(store.append(draft("keep-ten", n)) for n in range(30)))
         assert await store.purge(max_age_seconds=0, max_per_room=10) >= 20
-        assert await store.bounds("keep-ten") == (21, 30)
+        position = await store.position("keep-ten")
+        assert (position.first, position.last) == (21, 30)
         await store.stop()
 
     asyncio.run(scenario())
@@ -63,12 +149,13 @@ def test_stop_commits_everything_appended_before_it(database_url: str) -> None:
         room = "stop-flush"
         store = create_store(database_url)
         await store.start()
-        pending = [store.append(envelope(room, n)) for n in range(1, 101)]
+        pending = [store.append(draft(room, n)) for n in range(100)]
         await store.stop()
         assert all(done.done() and done.exception() is None for done in pending)
         reopened = create_store(database_url)
         await reopened.start()
-        assert await reopened.bounds(room) == (1, 100)
+        position = await reopened.position(room)
+        assert (position.first, position.last) == (1, 100)
         await reopened.stop()
 
     asyncio.run(scenario())

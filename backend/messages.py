@@ -1,0 +1,63 @@
+"""A message's two shapes: the draft a client sent, and the envelope the log committed.
+
+Pure data with no dependencies inside the hub, so that the store, the broker and the fan-out can
+all speak of messages without importing one another.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from backend.identity import GUEST_PREFIX, Sender
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """A message as a client sent it, before the store gives it its id in the room's log."""
+
+    room: str
+    sender: Sender
+    text: str
+    data: dict[str, Any] | None
+    # `instance:connection` of the sender, so that no instance echoes it back to its author.
+    origin: str
+    ref: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """A committed message: `id` increases by one within `room`, in the order every subscriber
+    sees, and names this message forever (docs/protocol.md, "Guarantees")."""
+
+    room: str
+    id: int
+    ts: str
+    sender: str
+    sender_id: str
+    text: str
+    data: dict[str, Any] | None
+    origin: str
+    ref: str | None = None
+
+    def as_message(self) -> dict[str, Any]:
+        return {
+            "type": "message",
+            "id": self.id,
+            "room": self.room,
+            "sender": self.sender,
+            "sender_id": self.sender_id,
+            "guest": self.sender_id.startswith(GUEST_PREFIX),
+            "text": self.text,
+            "data": self.data,
+            "ts": self.ts,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Resync:
+    """The broker may have lost messages of other instances (an outage, a stall): every
+    subscribed room must be read again from the store after what it delivered last."""
+
+
+__all__ = ["Draft", "Envelope", "Resync"]

@@ -1,0 +1,193 @@
+"""The batching writer: numbers, stores and commits messages, one transaction per batch.
+
+Ids are given in the transaction that inserts the messages (`room_log.last_id` advanced by the
+batch's count), so a rolled-back batch gives back its ids and a committed one can never be
+numbered again; the row lock on `room_log` orders instances that share a database. A batch that
+fails on its data is retried message by message, so one author's bad message fails only itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from backend.messages import Draft, Envelope
+from backend.protocol import utc_timestamp
+from backend.storage.base import StorageError
+from backend.storage.schema import messages, room_log
+
+log = logging.getLogger("desafio.storage")
+
+# Transient failures (a locked SQLite file, a PostgreSQL failover) are retried this many times,
+# after these pauses, before the batch's authors get an error instead of an ack.
+RETRY_PAUSES = (0.05, 0.25, 1.0)
+
+Item = tuple[Draft, "asyncio.Future[Envelope]"]
+
+
+class OutcomeUnknown(Exception):
+    """The commit was sent but its answer lost: the batch may or may not be stored."""
+
+
+def is_outage(exc: BaseException) -> bool:
+    """A failure of the database or the connection, not of these rows (retry, do not split)."""
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(exc, OperationalError | InterfaceError | OSError | TimeoutError)
+
+
+class Writer:
+    """Commits `Item`s; `commit` settles each item's future and returns the fresh envelopes."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._upsert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
+
+    async def commit(self, items: Sequence[Item]) -> list[Envelope]:
+        fresh: list[Envelope] = []
+        for pause in (*RETRY_PAUSES, None):
+            try:
+                results = await self._transaction(items)
+            except OutcomeUnknown:
+                log.error("commit of %d messages lost its answer", len(items))
+                _fail(items, StorageError("the commit's outcome is unknown", "outcome_unknown"))
+                return []
+            except Exception as exc:  # noqa: BLE001 - every database failure is answered
+                if is_outage(exc):
+                    if pause is None:
+                        log.error("storing %d messages failed: %s", len(items), type(exc).__name__)
+                        _fail(items, StorageError("message could not be stored; retry"))
+                        return []
+                    log.warning("storing %d messages failed (%s); retrying", len(items), exc)
+                    await asyncio.sleep(pause)
+                    continue
+                return await self._one_by_one(items, exc)
+            for (_, done), (envelope, is_fresh) in zip(items, results, strict=True):
+                if is_fresh:
+                    fresh.append(envelope)
+                if not done.done():
+                    done.set_result(envelope)
+            return fresh
+        return fresh  # pragma: no cover - the loop always returns
+
+    async def _one_by_one(self, items: Sequence[Item], exc: Exception) -> list[Envelope]:
+        if len(items) == 1:
+            # Refused by the database on its own: this message can never be stored.
+            log.warning("a message was refused by the database: %s", type(exc).__name__)
+            _fail(items, StorageError("the database refused this message", "invalid_data"))
+            return []
+        fresh: list[Envelope] = []
+        for item in items:
+            fresh += await self.commit([item])
+        return fresh
+
+    async def _transaction(self, items: Sequence[Item]) -> list[tuple[Envelope, bool]]:
+        async with self.engine.connect() as conn:
+            trans = await conn.begin()
+            try:
+                results = await self._number_and_insert(conn, [draft for draft, _ in items])
+            except BaseException:
+                await trans.rollback()
+                raise
+            try:
+                await trans.commit()
+            except Exception as exc:
+                if is_outage(exc):
+                    raise OutcomeUnknown from exc
+                raise
+            return results
+
+    async def _number_and_insert(
+        self, conn: AsyncConnection, drafts: list[Draft]
+    ) -> list[tuple[Envelope, bool]]:
+        known = await _stored_refs(conn, drafts)
+        results: list[tuple[Envelope, bool] | None] = [None] * len(drafts)
+        new: dict[str, list[int]] = {}  # room -> indexes of drafts that get ids now
+        claimed: dict[tuple[str, str, str], int] = {}
+        for n, draft in enumerate(drafts):
+            key = _ref_key(draft)
+            if key is not None and key in known:
+                results[n] = (known[key], False)
+            elif key is not None and key in claimed:
+                continue  # the same ref twice in one batch: settled below, as the first
+            else:
+                if key is not None:
+                    claimed[key] = n
+                new.setdefault(draft.room, []).append(n)
+        ts = utc_timestamp()
+        rows: list[dict[str, Any]] = []
+        # Rooms are locked in name order: two instances' batches can never wait on each other.
+        for room in sorted(new):
+            indexes = new[room]
+            last = await self._advance(conn, room, len(indexes))
+            for offset, n in enumerate(indexes):
+                draft = drafts[n]
+                envelope = Envelope(
+                    room, last - len(indexes) + 1 + offset, ts, draft.sender.name,
+                    draft.sender.id, draft.text, draft.data, draft.origin, draft.ref,
+                )  # fmt: skip
+                results[n] = (envelope, True)
+                rows.append(_row(envelope))
+        if rows:
+            await conn.execute(messages.insert(), rows)
+        for n, draft in enumerate(drafts):
+            if results[n] is None:
+                key = _ref_key(draft)
+                assert key is not None
+                results[n] = (results[claimed[key]][0], False)  # type: ignore[index]
+        return [r for r in results if r is not None]
+
+    async def _advance(self, conn: AsyncConnection, room: str, count: int) -> int:
+        """Take `count` ids in `room`; returns the last of them (row-locked until commit)."""
+        insert = self._upsert(room_log).values(room=room, last_id=count, epoch=secrets.token_hex(8))
+        statement = insert.on_conflict_do_update(
+            index_elements=[room_log.c.room], set_={"last_id": room_log.c.last_id + count}
+        ).returning(room_log.c.last_id)
+        return int((await conn.execute(statement)).scalar_one())
+
+
+def _ref_key(draft: Draft) -> tuple[str, str, str] | None:
+    return None if draft.ref is None else (draft.room, draft.sender.id, draft.ref)
+
+
+async def _stored_refs(
+    conn: AsyncConnection, drafts: list[Draft]
+) -> dict[tuple[str, str, str], Envelope]:
+    wanted = {key for draft in drafts if (key := _ref_key(draft)) is not None}
+    if not wanted:
+        return {}
+    columns = tuple_(messages.c.room, messages.c.sender_id, messages.c.ref)
+    query = select(messages).where(columns.in_(list(wanted)))
+    found = (await conn.execute(query)).all()
+    return {(r.room, r.sender_id, r.ref): envelope_of(r._mapping) for r in found}
+
+
+def _row(e: Envelope) -> dict[str, Any]:
+    return {
+        "room": e.room, "id": e.id, "sender": e.sender, "sender_id": e.sender_id,
+        "text": e.text, "data": e.data, "ts": e.ts, "ref": e.ref,
+    }  # fmt: skip
+
+
+def envelope_of(row: Any) -> Envelope:
+    """A stored row as an envelope (origin unknown: it is no longer anyone's echo)."""
+    return Envelope(
+        room=row["room"], id=int(row["id"]), ts=row["ts"], sender=row["sender"],
+        sender_id=row["sender_id"] or "", text=row["text"], data=row["data"], origin="",
+        ref=row["ref"],
+    )  # fmt: skip
+
+
+def _fail(items: Sequence[Item], error: StorageError) -> None:
+    for _, done in items:
+        if not done.done():
+            done.set_exception(error)
