@@ -8,6 +8,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from starlette.types import Receive, Scope, Send
 
 from backend.auth.service import AuthService
@@ -90,6 +91,15 @@ def create_app(settings: Settings | None = None) -> Desafio:
     app.include_router(admin.router)
     app.include_router(push_routes.router)
     app.add_exception_handler(RequestValidationError, auth.validation_without_input)
+    if settings.allowed_origins:
+        # ALLOWED_ORIGINS: pages from these origins may call the API (history, login, push);
+        # /ws checks Origin itself (backend/auth/websocket.origin_refusal), past this stack.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.allowed_origins,
+            allow_methods=["GET", "POST", "PUT", "DELETE"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
     frontend = Path(settings.frontend_dir)
     if frontend.is_dir():
         app.mount("/client", ClientFiles(directory=frontend, html=True), name="client")

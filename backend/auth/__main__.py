@@ -1,6 +1,8 @@
 """`python -m backend.auth`: mint a service token, or set a user's role (uses the settings).
 
-Examples: `python -m backend.auth token alerts-bot --role admin --ttl 86400` prints a token;
+Examples: `python -m backend.auth token alerts-bot --role admin --ttl 86400` prints a service
+token (claim `svc`: a bot with no account; refused without the server's JWT_SECRET or RS256
+private key, and by the server if the name is a registered user's);
 `python -m backend.auth role ana admin` makes the registered user `ana` an admin.
 """
 
@@ -10,10 +12,12 @@ import argparse
 import asyncio
 import sys
 
+from pydantic import ValidationError
+
 from backend.auth.passwords import normalize
 from backend.auth.tokens import Tokens
 from backend.auth.users import UserStore
-from backend.config import get_settings
+from backend.config import MIN_SECRET_LENGTH, Settings, get_settings, weak_secret
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,14 +32,37 @@ def main(argv: list[str] | None = None) -> int:
     role.add_argument("username")
     role.add_argument("role", choices=("user", "admin"))
     args = parser.parse_args(argv)
-    settings = get_settings()
+    try:
+        settings = get_settings()
+    except ValidationError as exc:  # names the setting, never its value (hide_input_in_errors)
+        sys.stderr.write(f"the settings are invalid: {exc}\n")
+        return 2
     if args.command == "token":
+        problem = _no_signing_key(settings)
+        if problem:
+            # A token signed with a throwaway key would verify nowhere: refuse, and say why.
+            sys.stderr.write(problem + "\n")
+            return 2
         tokens = Tokens(settings)
         rooms = args.rooms.split(",") if args.rooms else None
         token, _ = tokens.issue(args.subject, args.role, rooms, args.ttl)
         sys.stdout.write(token + "\n")
         return 0
     return asyncio.run(_set_role(settings.database_url, normalize(args.username), args.role))
+
+
+def _no_signing_key(settings: Settings) -> str | None:
+    """Why this configuration cannot mint a token the server would accept, or None."""
+    if settings.jwt_algorithm == "RS256":
+        if not settings.jwt_private_key_file:
+            return "cannot mint a token: JWT_ALGORITHM=RS256 needs JWT_PRIVATE_KEY_FILE"
+        return None
+    if weak_secret(settings.jwt_secret.get_secret_value()):
+        return (
+            "cannot mint a token: JWT_SECRET is unset or weak (it must be the server's own, "
+            f"at least {MIN_SECRET_LENGTH} random characters)"
+        )
+    return None
 
 
 async def _set_role(url: str, username: str, role: str) -> int:

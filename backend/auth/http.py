@@ -8,6 +8,7 @@ from fastapi import Depends, HTTPException
 from fastapi.security import OAuth2PasswordBearer
 from starlette.requests import HTTPConnection
 
+from backend.auth.accounts import AccountsUnavailable
 from backend.auth.rooms import Identity
 from backend.auth.service import AuthService
 from backend.auth.tokens import InvalidToken
@@ -39,9 +40,12 @@ async def optional_identity(
     if token is None:
         return None
     try:
-        return auth.tokens.verify(token)
+        # The signature, and the account behind it: deleted, disabled or revoked -> 401.
+        return await auth.verify(token)
     except InvalidToken as exc:
         raise unauthorized(exc.detail) from None
+    except AccountsUnavailable as exc:
+        raise HTTPException(503, str(exc), headers={"Retry-After": "5"}) from None
 
 
 OptionalIdentityDep = Annotated[Identity | None, Depends(optional_identity)]
@@ -57,6 +61,16 @@ async def admin_identity(identity: OptionalIdentityDep) -> Identity:
 
 
 AdminDep = Annotated[Identity, Depends(admin_identity)]
+
+
+async def account_identity(identity: OptionalIdentityDep) -> Identity:
+    """A registered user's own token (not a service token), or 401."""
+    if identity is None or identity.user_id is None:
+        raise unauthorized("a registered user's token is required")
+    return identity
+
+
+AccountDep = Annotated[Identity, Depends(account_identity)]
 
 
 def check_room_read(auth: AuthService, identity: Identity | None, room: str) -> None:

@@ -1,7 +1,12 @@
-"""Login attempts: failures counted per username and per client address in a sliding window."""
+"""Login attempts and registrations: counted per key in sliding windows.
+
+A login attempt is counted *before* its password is checked (and taken back when it succeeds):
+counting after the check let 30 concurrent wrong passwords all reach Argon2 and all get 401.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from collections import OrderedDict, deque
@@ -45,6 +50,13 @@ class Window:
     def clear(self, key: str) -> None:
         self._failures.pop(key, None)
 
+    def undo(self, key: str, stamp: float) -> None:
+        """Take back one counted event (a login attempt that turned out to be right)."""
+        failures = self._failures.get(key)
+        if failures is not None:
+            with contextlib.suppress(ValueError):
+                failures.remove(stamp)
+
 
 class LoginLimiter:
     """Says how long a login for (username, address) must wait: the longer of the two."""
@@ -53,17 +65,37 @@ class LoginLimiter:
         self.users = Window(per_user, seconds)
         self.addresses = Window(per_address, seconds)
 
-    def retry_after(self, username: str, address: str) -> int:
-        """Whole seconds to wait (0: go ahead), for a Retry-After header."""
+    def attempt(self, username: str, address: str) -> tuple[int, float]:
+        """Count an attempt now, before the password is checked: (0, stamp) to go ahead, or
+        (whole seconds to wait, 0) without counting it. No await between check and count."""
         now = time.monotonic()
         wait = max(self.users.retry_after(username, now), self.addresses.retry_after(address, now))
-        return math.ceil(wait) if wait > 0 else 0
-
-    def failed(self, username: str, address: str) -> None:
-        now = time.monotonic()
+        if wait > 0:
+            return math.ceil(wait), 0.0
         self.users.fail(username, now)
         self.addresses.fail(address, now)
+        return 0, now
 
-    def succeeded(self, username: str) -> None:
-        # The address keeps its count: one good account must not launder guesses at others.
+    def succeeded(self, username: str, address: str, stamp: float) -> None:
+        # The username's failures go; the address keeps its failures (one good account must
+        # not launder guesses at others) but not this attempt, which was right.
         self.users.clear(username)
+        self.addresses.undo(address, stamp)
+
+
+class RegistrationLimiter:
+    """Registrations per address and in total per window (each costs an Argon2 hash)."""
+
+    def __init__(self, per_address: int, total: int, seconds: float = 3600.0) -> None:
+        self.addresses = Window(per_address, seconds)
+        self.everyone = Window(total, seconds)
+
+    def attempt(self, address: str) -> int:
+        """0 (counted: go ahead) or whole seconds to wait."""
+        now = time.monotonic()
+        wait = max(self.addresses.retry_after(address, now), self.everyone.retry_after("", now))
+        if wait > 0:
+            return math.ceil(wait)
+        self.addresses.fail(address, now)
+        self.everyone.fail("", now)
+        return 0

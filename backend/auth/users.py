@@ -1,22 +1,26 @@
-"""Users in the project's database (the `users` table of migration 0002)."""
+"""Users in the project's database (the `users` table of migrations 0002 and 0005)."""
 
 from __future__ import annotations
 
 import asyncio
+import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from backend.auth.names import confusable_key
 from backend.auth.rooms import Role
 from backend.protocol import utc_timestamp
 from backend.storage.migrate import upgrade
-from backend.storage.schema import users
+from backend.storage.schema import push_follows, push_subscriptions, users
 
 
 class UsernameTaken(Exception):
-    """Registration of a name that exists already."""
+    """Registration of a name that exists already, or that looks like one that does."""
 
 
 class NoUserStore(Exception):
@@ -28,6 +32,22 @@ class User:
     username: str
     password_hash: str
     role: Role
+    # Random, never reused (the token's `uid`); token_version is the token's `ver`.
+    id: str = ""
+    token_version: int = 0
+    disabled: bool = False
+
+
+def _user(row: Any) -> User:
+    role: Role = "admin" if row["role"] == "admin" else "user"
+    return User(
+        row["username"],
+        row["password_hash"],
+        role,
+        row["id"],
+        int(row["token_version"]),
+        bool(row["disabled"]),
+    )
 
 
 class UserStore:
@@ -59,35 +79,85 @@ class UserStore:
         return self.engine
 
     async def create(self, username: str, password_hash: str, role: Role = "user") -> User:
+        """A new user; UsernameTaken when the name, or one that looks like it, exists."""
+        key = confusable_key(username)
+        user = User(username, password_hash, role, secrets.token_hex(8))
         row = {
             "username": username,
             "password_hash": password_hash,
             "role": role,
             "created_at": utc_timestamp(),
+            "id": user.id,
+            "token_version": 0,
+            "disabled": False,
+            "name_key": key,
         }
         try:
             async with self._engine().begin() as conn:
+                lookalike = select(users.c.username).where(users.c.name_key == key).limit(1)
+                if (await conn.execute(lookalike)).first() is not None:
+                    raise UsernameTaken(username)
                 await conn.execute(users.insert(), row)
         except IntegrityError:
             raise UsernameTaken(username) from None
-        return User(username, password_hash, role)
+        return user
 
     async def get(self, username: str) -> User | None:
         async with self._engine().connect() as conn:
             found = (await conn.execute(select(users).where(users.c.username == username))).first()
-        if found is None:
-            return None
-        row = found._mapping
-        role: Role = "admin" if row["role"] == "admin" else "user"
-        return User(row["username"], row["password_hash"], role)
+        return None if found is None else _user(found._mapping)
 
-    async def set_password_hash(self, username: str, password_hash: str) -> None:
-        query = update(users).where(users.c.username == username)
+    async def any_with_keys(self, keys: Iterable[str]) -> bool:
+        """Whether a registered name has one of these confusable keys (names.confusable_keys)."""
+        query = select(users.c.username).where(users.c.name_key.in_(sorted(keys))).limit(1)
+        async with self._engine().connect() as conn:
+            return (await conn.execute(query)).first() is not None
+
+    async def set_password_hash(
+        self, username: str, password_hash: str, revoke: bool = False
+    ) -> None:
+        """Store a new hash; `revoke` also bumps the token version (a password change)."""
+        values: dict[str, Any] = {"password_hash": password_hash}
+        if revoke:
+            values["token_version"] = users.c.token_version + 1
+        query = update(users).where(users.c.username == username).values(**values)
         async with self._engine().begin() as conn:
-            await conn.execute(query.values(password_hash=password_hash))
+            await conn.execute(query)
+
+    async def revoke_tokens(self, username: str) -> bool:
+        """Bump the token version: every token issued so far is refused from now on."""
+        query = (
+            update(users)
+            .where(users.c.username == username)
+            .values(token_version=users.c.token_version + 1)
+        )
+        async with self._engine().begin() as conn:
+            return bool((await conn.execute(query)).rowcount)
+
+    async def set_disabled(self, username: str, disabled: bool) -> bool:
+        """Disable (or enable) a user; False when there is no such user."""
+        query = update(users).where(users.c.username == username).values(disabled=disabled)
+        async with self._engine().begin() as conn:
+            return bool((await conn.execute(query)).rowcount)
+
+    async def delete(self, username: str) -> bool:
+        """Delete a user and their push subscriptions and follows; False when not there."""
+        async with self._engine().begin() as conn:
+            await conn.execute(
+                delete(push_subscriptions).where(push_subscriptions.c.username == username)
+            )
+            await conn.execute(delete(push_follows).where(push_follows.c.username == username))
+            return bool(
+                (await conn.execute(delete(users).where(users.c.username == username))).rowcount
+            )
 
     async def set_role(self, username: str, role: Role) -> bool:
         """Promote or demote; False when there is no such user."""
-        query = update(users).where(users.c.username == username).values(role=role)
+        # Tokens carry the role: revoking them makes a demotion take effect now, not at `exp`.
+        query = (
+            update(users)
+            .where(users.c.username == username)
+            .values(role=role, token_version=users.c.token_version + 1)
+        )
         async with self._engine().begin() as conn:
             return bool((await conn.execute(query)).rowcount)

@@ -8,8 +8,11 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.websockets import WebSocket
 
+from backend.auth.accounts import AccountsUnavailable
+from backend.auth.names import InvalidName, display_name
 from backend.auth.rooms import Identity
 from backend.auth.service import AuthService
 from backend.auth.tokens import InvalidToken
@@ -19,7 +22,10 @@ from backend.protocol import Auth, ProtocolError, parse_client_frame
 
 
 def handshake_token(websocket: WebSocket) -> str | None:
-    """`?token=` (browsers cannot set headers) or `Authorization: Bearer ...`."""
+    """`?token=` (browsers cannot set headers) or `Authorization: Bearer ...`.
+
+    Starlette decodes the query, so `?%74oken=` is `token` here too (and redacted in the logs:
+    backend/logs.py parses the query the same way)."""
     token = websocket.query_params.get("token")
     if token:
         return token
@@ -38,7 +44,7 @@ class Admission:
     pending: bool = False
 
 
-def admit(auth: AuthService, websocket: WebSocket, fmt: str, room: str | None) -> Admission:
+async def admit(auth: AuthService, websocket: WebSocket, fmt: str, room: str | None) -> Admission:
     """Decide before accepting; `room` is the room the handshake would join, if any."""
     token = handshake_token(websocket)
     if token is None:
@@ -50,10 +56,12 @@ def admit(auth: AuthService, websocket: WebSocket, fmt: str, room: str | None) -
             return Admission(pending=True)  # may still authenticate with its first frame
         return Admission(refusal=(403, "unauthorized", "a valid token is required"))
     try:
-        identity = auth.tokens.verify(token)
+        identity = await auth.verify(token)
     except InvalidToken as exc:
         # Bad tokens are refused even when auth is optional: the client meant to be someone.
         return Admission(refusal=(403, "unauthorized", exc.detail))
+    except AccountsUnavailable as exc:
+        return Admission(refusal=(503, "unavailable", str(exc)))
     if room is not None and not auth.may_enter(identity, room):
         return Admission(refusal=(403, "forbidden", f"not allowed in room {room!r}"))
     return Admission(identity=identity)
@@ -80,9 +88,11 @@ async def first_frame_identity(websocket: WebSocket, auth: AuthService) -> Ident
             frame = None
         if isinstance(frame, Auth):
             try:
-                return auth.tokens.verify(frame.token)
+                return await auth.verify(frame.token)
             except InvalidToken as exc:
                 reason = exc.detail
+            except AccountsUnavailable:
+                reason = "the account store is unavailable; retry later"
     await websocket.close(CloseCode.POLICY_VIOLATION, reason)
     return None
 
@@ -96,6 +106,7 @@ class ConnectionAccess:
         self.identity = identity
         self._timer: asyncio.TimerHandle | None = None
         auth.identities[conn.key] = identity
+        auth.closers[conn.key] = conn.close  # revoked accounts' sockets (AuthService.revoked)
         self._schedule_expiry()
 
     def _schedule_expiry(self) -> None:
@@ -127,8 +138,13 @@ class ConnectionAccess:
             identity = self.auth.tokens.verify(token)
         except InvalidToken as exc:
             raise ProtocolError("invalid_token", exc.detail) from None
-        if identity.name != self.identity.name:
+        if identity.name != self.identity.name or identity.user_id != self.identity.user_id:
             raise ProtocolError("invalid_token", "the token is for another user")
+        # A token version other than the connection's is a revoked token or one issued after a
+        # revocation that closed this connection (the sweeper): either way not this session's.
+        # Same version: the account is checked by the sweeper like the connection's own token.
+        if identity.token_version != self.identity.token_version:
+            raise ProtocolError("invalid_token", "token revoked")
         self.identity = identity
         self.auth.identities[self.conn.key] = identity
         self._schedule_expiry()
@@ -143,3 +159,34 @@ class ConnectionAccess:
         if self._timer is not None:
             self._timer.cancel()
         self.auth.identities.pop(self.conn.key, None)
+        self.auth.closers.pop(self.conn.key, None)
+
+
+async def guest_name(
+    auth: AuthService, raw: str | None
+) -> tuple[str | None, tuple[int, str, str] | None]:
+    """A guest's `name=`: NFC-normalised and checked (backend/auth/names.py), and refused when
+    it is, or looks like, a registered user's name. (name, None) or (None, refusal)."""
+    if raw is None:
+        return None, None
+    try:
+        name = display_name(raw)
+    except InvalidName as exc:
+        return None, (400, "invalid_name", str(exc))
+    try:
+        reserved = await auth.name_reserved(name)
+    except (AccountsUnavailable, SQLAlchemyError, OSError):
+        return None, (503, "unavailable", "the account store is unavailable; retry later")
+    if reserved:
+        detail = "this name is, or looks like, a registered user's: log in, or choose another"
+        return None, (400, "name_reserved", detail)
+    return name, None
+
+
+def origin_refusal(allowed: list[str], origin: str | None) -> tuple[int, str, str] | None:
+    """ALLOWED_ORIGINS: a browser page from another origin may not open /ws with its user's
+    cookies or stored token (cross-site WebSocket hijacking). Browsers always send `Origin` on
+    a WebSocket handshake; clients that are not browsers send none and are not concerned."""
+    if not allowed or origin is None or origin.rstrip("/") in {o.rstrip("/") for o in allowed}:
+        return None
+    return (403, "forbidden_origin", "this origin may not connect (ALLOWED_ORIGINS)")

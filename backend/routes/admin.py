@@ -1,4 +1,5 @@
-"""Admin actions (admin or service token): list and kick connections, publish from the server."""
+"""Admin actions (admin or service token): connections, users (disable, revoke, delete), and
+publishing from the server."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from pydantic import BaseModel
 
 from backend.auth.http import AdminDep, AuthDep, forbidden
 from backend.auth.passwords import normalize
+from backend.auth.service import AuthService
+from backend.auth.users import UserStore
 from backend.broker import BrokerUnavailable
 from backend.closecodes import CloseCode
 from backend.deps import HubDep
@@ -54,6 +57,51 @@ async def kick_connection(hub: HubDep, admin: AdminDep, key: str) -> dict[str, i
         raise HTTPException(404, "no such connection on this instance")
     conn.close(CloseCode.KICKED, KICKED)
     return {"kicked": 1}
+
+
+@router.post("/admin/users/{username}/disable")
+async def disable_user(auth: AuthDep, admin: AdminDep, username: str) -> dict[str, int]:
+    """Refuse the user's logins and tokens (socket and HTTP) and close their sockets here;
+    other instances follow within ACCOUNT_CACHE_SECONDS. 404 when there is no such user."""
+    name = normalize(username)
+    if not await _users(auth).set_disabled(name, True):
+        raise HTTPException(404, "no such user")
+    return {"closed": auth.revoked(name)}
+
+
+@router.post("/admin/users/{username}/enable")
+async def enable_user(auth: AuthDep, admin: AdminDep, username: str) -> dict[str, int]:
+    """Undo a disable: logins work again (and tokens not revoked meanwhile)."""
+    name = normalize(username)
+    if not await _users(auth).set_disabled(name, False):
+        raise HTTPException(404, "no such user")
+    auth.accounts.forget(name)
+    return {"closed": 0}
+
+
+@router.post("/admin/users/{username}/revoke")
+async def revoke_user(auth: AuthDep, admin: AdminDep, username: str) -> dict[str, int]:
+    """Log the user out everywhere: every token issued so far is refused."""
+    name = normalize(username)
+    if not await _users(auth).revoke_tokens(name):
+        raise HTTPException(404, "no such user")
+    return {"closed": auth.revoked(name)}
+
+
+@router.delete("/admin/users/{username}")
+async def delete_user(auth: AuthDep, admin: AdminDep, username: str) -> dict[str, int]:
+    """Delete the account, its push subscriptions and follows; its tokens are refused (a new
+    account under the same name gets a new id). Stored messages stay, as history."""
+    name = normalize(username)
+    if not await _users(auth).delete(name):
+        raise HTTPException(404, "no such user")
+    return {"closed": auth.revoked(name)}
+
+
+def _users(auth: AuthService) -> UserStore:
+    if not auth.users.available:
+        raise HTTPException(503, "user accounts need a database (DATABASE_URL is none)")
+    return auth.users
 
 
 @router.post("/admin/users/{username}/kick")

@@ -9,8 +9,15 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from backend.auth.http import get_auth
+from backend.auth.names import is_room
 from backend.auth.rooms import anonymous
-from backend.auth.websocket import ConnectionAccess, admit, first_frame_identity
+from backend.auth.websocket import (
+    ConnectionAccess,
+    admit,
+    first_frame_identity,
+    guest_name,
+    origin_refusal,
+)
 from backend.budgets import Refusal
 from backend.deps import get_app_settings, get_hub
 from backend.hub.connection import Mode
@@ -23,9 +30,6 @@ JSON_SUBPROTOCOL = "desafio.v1.json"
 MAX_HISTORY = 500
 # `history=` as digits only: str.isdigit() also takes "²" and other digits int() refuses.
 _HISTORY = re.compile(r"^[0-9]{1,3}$")
-_ROOM = re.compile(ROOM_PATTERN)
-# Display names: 1-32 characters, no control characters (they would corrupt logs and UIs).
-_NAME = re.compile(r"^[^\x00-\x1f\x7f]{1,32}$")
 
 
 def _refuse(status: int, code: str, detail: str) -> JSONResponse:
@@ -53,12 +57,16 @@ async def serve(websocket: WebSocket, crowded: Refusal | None = None) -> None:
     history = params.get("history", "0")
 
     refusal = None
-    if fmt not in ("text", "json"):
+    if bad_origin := origin_refusal(settings.allowed_origins, websocket.headers.get("origin")):
+        refusal = _refuse(*bad_origin)
+    elif fmt not in ("text", "json"):
         refusal = _refuse(400, "invalid_format", "format must be 'text' or 'json'")
-    elif room is not None and not _ROOM.match(room):
+    elif subprotocol is not None and fmt != "json":
+        # Agreeing to desafio.v1.json and then speaking text would lie to the client.
+        detail = f"the {JSON_SUBPROTOCOL} subprotocol speaks JSON: drop format=text or the offer"
+        refusal = _refuse(400, "invalid_format", detail)
+    elif room is not None and not is_room(room):  # the whole string: "staff\n" is not a room
         refusal = _refuse(400, "invalid_room", "room must match " + ROOM_PATTERN)
-    elif name is not None and not _NAME.match(name):
-        refusal = _refuse(400, "invalid_name", "name must be 1-32 characters, no control chars")
     elif not _HISTORY.match(history) or int(history) > MAX_HISTORY:
         refusal = _refuse(400, "invalid_history", f"history must be 0-{MAX_HISTORY}")
     elif crowded is not None:  # MAX_CONNECTIONS (pending logins count) or per address: 503/429
@@ -68,9 +76,14 @@ async def serve(websocket: WebSocket, crowded: Refusal | None = None) -> None:
     # Authentication (backend/auth, docs/security.md): who connects, and may they enter the room
     # the handshake names (text mode: always a room).
     home = room if fmt == "json" else room or settings.default_room
-    admission = admit(auth, websocket, fmt, home)
+    admission = await admit(auth, websocket, fmt, home)
     if refusal is None and admission.refusal is not None:
         refusal = _refuse(*admission.refusal)
+    if refusal is None and admission.identity is None and not admission.pending:
+        # A guest's name: NFC, no control/format/bidi characters, not a registered user's.
+        name, bad_name = await guest_name(auth, name)
+        if bad_name is not None:
+            refusal = _refuse(*bad_name)
     if refusal is not None:
         await websocket.send_denial_response(refusal)
         return

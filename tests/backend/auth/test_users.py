@@ -1,14 +1,19 @@
-"""The user store on SQLite and PostgreSQL: unique names, Argon2id hashes, roles."""
+"""The user store on SQLite and PostgreSQL: unique names, Argon2id hashes, roles, ids,
+revocation, disabling and deletion."""
 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import uuid
+from pathlib import Path
 
 import pytest
 
-from backend.auth.passwords import hash_password, verify_password
+from backend.auth.names import confusable_keys
+from backend.auth.passwords import HashBudget
 from backend.auth.users import UsernameTaken, UserStore
+from backend.storage.migrate import upgrade
 
 
 def test_users_are_created_once_found_and_promoted(database_url: str) -> None:
@@ -16,6 +21,8 @@ def test_users_are_created_once_found_and_promoted(database_url: str) -> None:
 
     async def scenario() -> None:
         store = UserStore(database_url)
+        budget = HashBudget(concurrency=1, queue=4)
+        hash_password, verify_password = budget.hash_password, budget.verify_password
         await store.start()
         try:
             stored = await hash_password("correct horse")
@@ -33,6 +40,79 @@ def test_users_are_created_once_found_and_promoted(database_url: str) -> None:
             assert promoted is not None and promoted.role == "admin"
             assert not await store.set_role("nobody-" + name, "admin")
             assert await store.get("nobody-" + name) is None
+        finally:
+            budget.close()
+            await store.stop()
+
+    asyncio.run(scenario())
+
+
+def test_accounts_have_stable_ids_versions_and_can_be_disabled_and_deleted(
+    database_url: str,
+) -> None:
+    name = "v" + uuid.uuid4().hex[:12]
+
+    async def scenario() -> None:
+        store = UserStore(database_url)
+        await store.start()
+        try:
+            created = await store.create(name, "$argon2id$placeholder")
+            found = await store.get(name)
+            assert found is not None and found.id == created.id and len(found.id) == 16
+            assert (found.token_version, found.disabled) == (0, False)
+            assert await store.revoke_tokens(name)
+            await store.set_password_hash(name, "$argon2id$other", revoke=True)
+            assert await store.set_role(name, "admin")  # a role change revokes too
+            changed = await store.get(name)
+            assert changed is not None and changed.token_version == 3
+            assert await store.set_disabled(name, True)
+            disabled = await store.get(name)
+            assert disabled is not None and disabled.disabled
+            assert await store.any_with_keys(confusable_keys(name.upper()))
+            assert await store.delete(name)
+            assert await store.get(name) is None and not await store.delete(name)
+            again = await store.create(name, "$argon2id$placeholder")
+            assert again.id != created.id  # a new account under an old name is a new user
+        finally:
+            await store.stop()
+
+    asyncio.run(scenario())
+
+
+def test_a_name_that_looks_like_a_registered_one_cannot_be_registered(database_url: str) -> None:
+    tag = uuid.uuid4().hex[:8]
+
+    async def scenario() -> None:
+        store = UserStore(database_url)
+        await store.start()
+        try:
+            await store.create(f"maria-{tag}", "$argon2id$placeholder")
+            with pytest.raises(UsernameTaken):
+                await store.create(f"rnaria-{tag}", "$argon2id$placeholder")  # "rn" reads as "m"
+        finally:
+            await store.stop()
+
+    asyncio.run(scenario())
+
+
+def test_the_accounts_migration_gives_existing_users_an_id_and_a_name_key(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path}/old.db"
+    upgrade(url, "0004")  # a database from before accounts had ids
+    with sqlite3.connect(tmp_path / "old.db") as db:
+        db.execute(
+            "INSERT INTO users (username, password_hash, role, created_at) VALUES (?, ?, ?, ?)",
+            ("ana", "$argon2id$placeholder", "user", "2026-01-01T00:00:00.000Z"),
+        )
+    upgrade(url)
+
+    async def scenario() -> None:
+        store = UserStore(url)
+        await store.start()
+        try:
+            ana = await store.get("ana")
+            assert ana is not None and len(ana.id) == 16
+            assert (ana.token_version, ana.disabled) == (0, False)
+            assert await store.any_with_keys(confusable_keys("\u0430NA"))
         finally:
             await store.stop()
 

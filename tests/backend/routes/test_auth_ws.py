@@ -95,9 +95,11 @@ def test_a_first_frame_auth_makes_the_connection_its_tokens_user(secured: Server
     ws = connect(secured.ws + "?format=json&room=lobby&name=mallory")
     ws.send(json.dumps({"type": "auth", "token": sign("bob")}))
     welcome = json.loads(str(ws.recv()).split("\n")[0])
-    assert welcome == {"type": "welcome", "name": "bob", "rooms": []}
+    assert (welcome["type"], welcome["name"], welcome["rooms"]) == ("welcome", "bob", [])
+    assert welcome["you"]["name"] == "bob" and welcome["you"]["guest"] is False
     assert watcher.next() == {
         "type": "presence", "room": "lobby", "event": "join", "name": "bob", "count": 2,
+        "id": welcome["you"]["id"], "guest": False,
     }  # fmt: skip
 
 
