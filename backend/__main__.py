@@ -2,18 +2,39 @@
 
 from __future__ import annotations
 
+import socket
+
 import uvicorn
 
 from backend.app import create_app
 from backend.config import get_settings
 from backend.gate import GatedHttpProtocol
+from backend.hub.hub import Hub
 from backend.transport import HubWebSocketProtocol
+
+
+class DrainingServer(uvicorn.Server):
+    """uvicorn, with the hub drained before connections are told to close.
+
+    uvicorn's shutdown closes every connection first and runs the lifespan shutdown last; by
+    then messages accepted but not yet committed or fanned out could only reach clients through
+    a `since` reconnect. Draining first delivers them before the 1001 close.
+    """
+
+    def __init__(self, config: uvicorn.Config, hub: Hub) -> None:
+        super().__init__(config)
+        self.hub = hub
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        await self.hub.drain()
+        await super().shutdown(sockets)
 
 
 def main() -> None:
     settings = get_settings()
+    app = create_app(settings)
     config = uvicorn.Config(
-        create_app(settings),
+        app,
         host=settings.host,
         port=settings.port,
         # Both protocols enforce budgets uvicorn has not (docs/security.md#budgets): connections
@@ -31,7 +52,7 @@ def main() -> None:
         timeout_graceful_shutdown=int(settings.close_timeout) + 1,
         lifespan="on",
     )
-    uvicorn.Server(config).run()
+    DrainingServer(config, app.state.hub).run()
 
 
 if __name__ == "__main__":

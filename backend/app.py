@@ -22,6 +22,7 @@ from backend.push import create_push
 from backend.routes import admin, auth, history, ops, ws
 from backend.routes import push as push_routes
 from backend.routes.client import ClientFiles
+from backend.routes.unavailable import OUTAGES, storage_unavailable
 from backend.storage import create_store
 
 
@@ -64,7 +65,7 @@ def create_app(settings: Settings | None = None) -> Desafio:
     # Web Push (docs/push.md): None unless VAPID_PRIVATE_KEY is set.
     push = create_push(settings, authority, hub.metrics)
     if push is not None:
-        hub.publisher.listeners.append(push.notifier.published)
+        hub.listeners.append(push.notifier.published)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -91,6 +92,8 @@ def create_app(settings: Settings | None = None) -> Desafio:
     app.include_router(admin.router)
     app.include_router(push_routes.router)
     app.add_exception_handler(RequestValidationError, auth.validation_without_input)
+    for outage in OUTAGES:
+        app.add_exception_handler(outage, storage_unavailable)
     if settings.allowed_origins:
         # ALLOWED_ORIGINS: pages from these origins may call the API (history, login, push);
         # /ws checks Origin itself (backend/auth/websocket.origin_refusal), past this stack.

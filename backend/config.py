@@ -211,6 +211,14 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _cluster_shares_one_log(self) -> Settings:
+        # Several instances number messages in one shared database (docs/cluster.md); without
+        # one, two instances would give the same id to different messages.
+        if not self.broker_url.startswith("memory:") and self.database_url in ("", "none"):
+            raise ValueError("a redis:// BROKER_URL needs a shared DATABASE_URL (PostgreSQL)")
+        return self
+
+    @model_validator(mode="after")
     def _auth_has_a_strong_key(self) -> Settings:
         # Refusing to start beats running "secured" by a secret an attacker can guess.
         if not self.auth_required:

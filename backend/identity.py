@@ -1,10 +1,11 @@
 """Who sent a message: the one identity that keys refs, ownership and "mine", never a typed name.
 
 A display name is what a person chose to be called; two guests can both be "Bob". `Sender.id` is
-what the server decided: `u:<user id>` for a registered user (from a verified token), `g:<hex>`
-for a guest (random per connection, or derived from a client-session secret so that a guest's
-refs survive its reconnects). Clients are told their own `Sender` in `welcome` and see
-`sender_id` and `guest` on every message and presence entry.
+what the server decided: `u:<user id>` for a registered user (from a verified token), `s:<name>`
+for a service token (not tied to an account), `g:<hex>` for a guest (random per connection, or
+derived from a client-session secret so that a guest's refs survive its reconnects). Clients are
+told their own `Sender` in `welcome` and see `sender_id` and `guest` on every message and
+presence entry.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from dataclasses import dataclass
 
 USER_PREFIX = "u:"
 GUEST_PREFIX = "g:"
+# Tokens minted by `python -m backend.auth token` (bots, alerts): not tied to an account.
+SERVICE_PREFIX = "s:"
 # A client-session secret (`?session=`) long enough not to be guessed, short enough to be cheap.
 SESSION_MIN, SESSION_MAX = 16, 128
 
@@ -37,6 +40,10 @@ class Sender:
 
 def user(user_id: str, name: str) -> Sender:
     return Sender(USER_PREFIX + user_id, name)
+
+
+def service(name: str) -> Sender:
+    return Sender(SERVICE_PREFIX + name, name)
 
 
 def guest(name: str | None, session: str | None = None) -> Sender:

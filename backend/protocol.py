@@ -7,6 +7,7 @@ plain dicts with orjson: building a model per delivery would cost more than the 
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -16,7 +17,17 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, 
 from backend.auth.names import ROOM_PATTERN, RoomName  # the one room rule (whole string)
 
 __all__ = ["ROOM_PATTERN", "RoomName"]  # re-exported: routes and tests import them from here
-Ref = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+def _printable_ref(ref: str) -> str:
+    # Refs are stored and indexed with the message: no control characters (NUL in particular,
+    # which PostgreSQL's text cannot hold).
+    if not ref.isprintable():
+        raise ValueError("must be printable (no control characters)")
+    return ref
+
+
+Ref = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_printable_ref)]
 
 
 def _no_nul(text: str) -> str:
@@ -28,6 +39,46 @@ def _no_nul(text: str) -> str:
 
 
 MessageText = Annotated[str, AfterValidator(_no_nul)]
+
+# The integers every part carries exactly: a browser's Number (IEEE-754 double) is exact up to
+# 2**53 - 1; orjson, SQLite and PostgreSQL all go further, so this is the bound that binds.
+SAFE_INTEGER = 2**53 - 1
+
+
+class UnstorableData(ValueError):
+    """`data` holding what cannot be stored, encoded and delivered identically everywhere."""
+
+
+def _check_value(value: Any, path: str) -> None:
+    if isinstance(value, bool) or value is None:
+        return
+    if isinstance(value, int):
+        if not -SAFE_INTEGER <= value <= SAFE_INTEGER:
+            raise UnstorableData(f"{path}: integers must be within ±(2**53 - 1)")
+    elif isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise UnstorableData(f"{path}: numbers must be finite (no NaN or Infinity)")
+    elif isinstance(value, str):
+        if "\x00" in value:
+            raise UnstorableData(f"{path}: strings must not contain NUL (U+0000)")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if "\x00" in key:
+                raise UnstorableData(f"{path}: keys must not contain NUL (U+0000)")
+            _check_value(item, f"{path}.{key}")
+    elif isinstance(value, list):
+        for n, item in enumerate(value):
+            _check_value(item, f"{path}[{n}]")
+
+
+def _storable(data: dict[str, Any]) -> dict[str, Any]:
+    # One rule at the protocol boundary, so that no author's data can fail a storage batch,
+    # become `null` on the wire (orjson writes NaN as null) or fail to encode for everyone.
+    _check_value(data, "data")
+    return data
+
+
+MessageData = Annotated[dict[str, Any], AfterValidator(_storable)]
 
 
 class _Frame(BaseModel):
@@ -43,6 +94,12 @@ class Subscribe(_Frame):
         default=None, ge=0, le=2**63 - 1, description="Replay every message after this id"
     )
     history: int = Field(default=0, ge=0, le=500, description="Send the last N messages first")
+    epoch: str | None = Field(
+        default=None,
+        max_length=64,
+        description="The `epoch` of the `subscribed` that `since` comes from; another epoch "
+        "answers recovered=false",
+    )
 
 
 class Unsubscribe(_Frame):
@@ -54,7 +111,7 @@ class Publish(_Frame):
     type: Literal["publish"]
     room: RoomName
     text: MessageText
-    data: dict[str, Any] | None = None
+    data: MessageData | None = None
     ref: Ref | None = None
 
 
@@ -77,9 +134,11 @@ CLIENT_TYPES = ("subscribe", "unsubscribe", "publish", "ping", "auth")
 
 class Message(_Frame):
     type: Literal["message"] = "message"
-    id: int = Field(description="Unique and increasing within its room")
+    id: int = Field(description="Names this message forever; the room's previous id plus one")
     room: str
-    sender: str
+    sender: str = Field(description="Display name (not unique: decide who sent it by sender_id)")
+    sender_id: str = Field(description="u:<user id> for registered users, g:<hex> for guests")
+    guest: bool = Field(description="True when the sender is not a registered user")
     text: str
     data: dict[str, Any] | None = None
     ts: str = Field(description="ISO-8601 UTC, millisecond precision")
@@ -92,10 +151,31 @@ class Ack(_Frame):
     room: str
 
 
+class You(_Frame):
+    id: str = Field(description="Your sender_id: messages with it are yours")
+    name: str
+    guest: bool
+
+
+class Limits(_Frame):
+    message_bytes: int
+    rate_per_second: float
+    rate_burst: int
+    rooms: int
+
+
 class Welcome(_Frame):
     type: Literal["welcome"] = "welcome"
     name: str
     rooms: list[str]
+    you: You
+    limits: Limits
+
+
+class RosterEntry(_Frame):
+    id: str
+    name: str
+    guest: bool
 
 
 class Subscribed(_Frame):
@@ -103,11 +183,21 @@ class Subscribed(_Frame):
     room: str
     count: int = Field(description="Members of the room now, this connection included")
     members: list[str] = Field(description="Names of the other members (at most 200)")
+    roster: list[RosterEntry] = Field(description="The same members with their ids")
+    epoch: str | None = Field(
+        default=None, description="Names the room's log; send it back with `since`"
+    )
     recovered: bool | None = Field(
         default=None,
-        description="With `since`: true when every message after it follows; false when some "
-        "are gone (retention) or too many to replay: reload history instead",
+        description="With `since`: true when every message after it follows, in order, once; "
+        "false when that cannot be promised (see `reason`): reload history instead",
     )
+    reason: (
+        Literal[
+            "purged", "too_far_behind", "unknown_offset", "epoch_changed", "storage_unavailable"
+        ]
+        | None
+    ) = None
 
 
 class Unsubscribed(_Frame):
@@ -120,6 +210,8 @@ class Presence(_Frame):
     room: str
     event: Literal["join", "leave"]
     name: str
+    id: str
+    guest: bool
     count: int
 
 
@@ -171,8 +263,10 @@ def parse_client_frame(raw: str) -> Subscribe | Unsubscribe | Publish | Ping | A
 
 def _explain(raw: str, exc: ValidationError) -> ProtocolError:
     try:
-        value = orjson.loads(raw)
-    except orjson.JSONDecodeError:
+        # The standard library's parser, not orjson: it reads NaN, Infinity and 1e400 as
+        # pydantic did, so a frame refused for its data still names its ref.
+        value = json.loads(raw)
+    except (ValueError, RecursionError):
         return ProtocolError("invalid_json", "frame is not valid JSON")
     if not isinstance(value, dict):
         return ProtocolError("invalid_frame", "frame must be a JSON object")
@@ -186,6 +280,8 @@ def _explain(raw: str, exc: ValidationError) -> ProtocolError:
         return ProtocolError("unknown_type", detail, ref)
     first = exc.errors()[0]
     field = ".".join(str(part) for part in first["loc"][1:]) or "frame"
+    if isinstance(first.get("ctx", {}).get("error"), UnstorableData):
+        return ProtocolError("invalid_data", str(first["ctx"]["error"]), ref)
     if field == "room" and first["type"] == "string_pattern_mismatch":
         return ProtocolError("invalid_room", "room must match " + ROOM_PATTERN, ref)
     return ProtocolError("invalid_field", f"{field}: {first['msg']}", ref)

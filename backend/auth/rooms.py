@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from backend.identity import Sender, service, user
+
 Role = Literal["user", "admin"]
 
 
@@ -41,6 +43,12 @@ class Identity:
     token_version: int | None = None
     # A token minted by `python -m backend.auth token` (claim `svc`), not tied to an account.
     service: bool = False
+
+    def sender(self) -> Sender:
+        """Who this identity publishes as (backend/identity.py): never decided by a name alone."""
+        if self.service or self.user_id is None:
+            return service(self.name)
+        return user(self.user_id, self.name)
 
     @property
     def is_admin(self) -> bool:

@@ -12,13 +12,9 @@ from backend.auth.http import AdminDep, AuthDep, forbidden
 from backend.auth.passwords import normalize
 from backend.auth.service import AuthService
 from backend.auth.users import UserStore
-from backend.broker import BrokerUnavailable
 from backend.closecodes import CloseCode
 from backend.deps import HubDep
-from backend.hub.connection import Connection, Mode, QueueLimits
-from backend.hub.ratelimit import TokenBucket
-from backend.hub.sinks import AsgiSink
-from backend.protocol import ROOM_PATTERN, MessageText, Ref
+from backend.protocol import ROOM_PATTERN, MessageData, MessageText, Ref
 from backend.storage import StorageError
 
 router = APIRouter(tags=["admin"])
@@ -28,7 +24,7 @@ KICKED = "kicked by an admin"
 
 class ServerMessage(BaseModel):
     text: MessageText
-    data: dict[str, Any] | None = None
+    data: MessageData | None = None
     ref: Ref | None = None
 
 
@@ -117,10 +113,6 @@ async def kick_user(hub: HubDep, auth: AuthDep, admin: AdminDep, username: str) 
     return {"kicked": kicked}
 
 
-async def _discard(message: Any) -> None:
-    """The server-side author has no socket: whatever would be sent to it goes nowhere."""
-
-
 @router.post("/rooms/{room}/messages", status_code=201)
 async def publish(
     hub: HubDep,
@@ -131,22 +123,15 @@ async def publish(
     """Publish into any room as the token's subject (a bot, an alert); answers once stored."""
     if admin.rooms is not None and room not in admin.rooms:
         raise forbidden(f"not allowed in room {room!r}")  # the token's allow-list holds here too
-    s = hub.settings
-    # A connection that is never registered with the hub: it only names the author, so that
-    # the message takes the one publishing path (ids, idempotency by ref, storage, fan-out).
-    author = Connection(
-        cid=0,
-        key=f"{hub.instance}:server:{admin.name}",
-        name=admin.name,
-        mode=Mode.JSON,
-        sink=AsgiSink(_discard, s.close_timeout),
-        limits=QueueLimits(1, 1),
-        bucket=TokenBucket(s.rate_limit_per_second, s.rate_limit_burst),
-        on_slow=lambda _conn: None,
-    )
+    sender = admin.sender()
     try:
-        outcome = await hub.publish(author, room, body.text, body.data, body.ref)
-        envelope = await outcome
-    except (StorageError, BrokerUnavailable) as exc:
-        raise HTTPException(503, str(exc)) from None
-    return {"id": envelope.id, "room": envelope.room, "sender": envelope.sender, "ts": envelope.ts}
+        envelope = await hub.publish_as(sender, room, body.text, body.data, body.ref)
+    except StorageError as exc:
+        raise HTTPException(503, exc.detail, headers={"Retry-After": "5"}) from None
+    return {
+        "id": envelope.id,
+        "room": envelope.room,
+        "sender": envelope.sender,
+        "sender_id": envelope.sender_id,
+        "ts": envelope.ts,
+    }

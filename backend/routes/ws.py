@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 
 from starlette.responses import JSONResponse
@@ -19,12 +20,16 @@ from backend.auth.websocket import (
     origin_refusal,
 )
 from backend.budgets import Refusal
+from backend.closecodes import CloseCode
 from backend.deps import get_app_settings, get_hub
 from backend.hub.connection import Mode
 from backend.hub.sinks import AsgiSink, RawSink, Sink
+from backend.identity import guest, valid_session
 from backend.protocol import ROOM_PATTERN
-from backend.session import Close, Session
+from backend.session import Close, Session, welcome
 from backend.transport import find_protocol
+
+log = logging.getLogger("desafio.session")
 
 JSON_SUBPROTOCOL = "desafio.v1.json"
 MAX_HISTORY = 500
@@ -55,6 +60,8 @@ async def serve(websocket: WebSocket, crowded: Refusal | None = None) -> None:
     room = params.get("room")
     name = params.get("name")
     history = params.get("history", "0")
+    # A guest's client-session secret: the same one keeps the same guest id across reconnects.
+    guest_session = params.get("session")
 
     refusal = None
     if bad_origin := origin_refusal(settings.allowed_origins, websocket.headers.get("origin")):
@@ -69,6 +76,8 @@ async def serve(websocket: WebSocket, crowded: Refusal | None = None) -> None:
         refusal = _refuse(400, "invalid_room", "room must match " + ROOM_PATTERN)
     elif not _HISTORY.match(history) or int(history) > MAX_HISTORY:
         refusal = _refuse(400, "invalid_history", f"history must be 0-{MAX_HISTORY}")
+    elif guest_session is not None and not valid_session(guest_session):
+        refusal = _refuse(400, "invalid_session", "session must be 16-128 of A-Z a-z 0-9 - _")
     elif crowded is not None:  # MAX_CONNECTIONS (pending logins count) or per address: 503/429
         refusal = _refuse(*crowded)
     elif not hub.ready:
@@ -102,7 +111,8 @@ async def serve(websocket: WebSocket, crowded: Refusal | None = None) -> None:
         else AsgiSink(websocket.send, settings.close_timeout)
     )
     # An authenticated connection is its token's user, whatever `name=` says.
-    conn = hub.open(identity.name if identity is not None else name, mode, sink)
+    sender = identity.sender() if identity is not None else guest(name, guest_session)
+    conn = hub.open(sender, mode, sink)
     session = Session(hub, conn, room or settings.default_room)
     access = session.access = ConnectionAccess(auth, conn, identity or anonymous(conn.name))
     code: int | None = None
@@ -110,7 +120,7 @@ async def serve(websocket: WebSocket, crowded: Refusal | None = None) -> None:
         if mode is Mode.TEXT:
             await session.join_home(int(history))
         else:
-            hub.send(conn, {"type": "welcome", "name": conn.name, "rooms": []})
+            hub.send(conn, welcome(conn, settings))
             if room is not None and not access.allows(room):  # only after a first-frame auth
                 session.error("forbidden", f"not allowed in room {room!r}")
                 room = None
@@ -129,6 +139,12 @@ async def serve(websocket: WebSocket, crowded: Refusal | None = None) -> None:
     except Close as close:
         hub.metrics.closes.labels(str(close.code)).inc()
         conn.close(close.code, close.reason)
+        await conn.wait_closing()
+    except Exception:
+        # A bug must not drop the client in silence: it gets 1011 and the log gets the trace.
+        log.exception("connection %s failed", conn.id)
+        hub.metrics.closes.labels(str(CloseCode.INTERNAL_ERROR)).inc()
+        conn.close(CloseCode.INTERNAL_ERROR, "internal error")
         await conn.wait_closing()
     finally:
         access.end()
