@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install system-deps run cluster migrate dashboard vapid-keys test test-only lint format bench bench-smoke clean
+.PHONY: install system-deps run cluster migrate dashboard vapid-keys test test-only faults lint format bench bench-smoke clean
 
 install: $(STAMP)
 
@@ -47,6 +47,12 @@ test: install system-deps lint test-only
 
 test-only: install
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The fault and adversarial suites at soak scale: many seeds, longer phases, bigger attacks
+# (`make test` runs them small). FAULT_SEED_BASE=N replays a failing run's seeds.
+faults: install system-deps
+	FAULT_SEEDS=$${FAULT_SEEDS:-20} FAULT_SECONDS=$${FAULT_SECONDS:-4} ADVERSARIAL_SCALE=long \
+		$(PY) -m pytest tests/faults tests/adversarial -o timeout=1800 $(PYTEST_ARGS)
 
 bench: install
 	$(PY) -m bench $(BENCH_ARGS)

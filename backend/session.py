@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -12,7 +11,7 @@ from backend.closecodes import CloseCode
 from backend.config import Settings
 from backend.hub import replay
 from backend.hub.connection import Connection, Mode
-from backend.hub.hub import MEMBERS_LISTED, Hub
+from backend.hub.hub import Hub, listed
 from backend.messages import Envelope
 from backend.protocol import (
     Auth,
@@ -176,8 +175,7 @@ class Session:
         if catching_up:
             replay.begin(conn, room)
         if room in conn.rooms:
-            others = (m for m in hub.rooms.get(room, ()) if m is not conn)
-            roster = [m.sender.public() for m in itertools.islice(others, MEMBERS_LISTED)]
+            roster = listed(hub.rooms.get(room, ()), but=conn)
         else:
             roster = await hub.join(conn, room)
         plan = replay.Plan(None)

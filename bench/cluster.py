@@ -28,7 +28,10 @@ class ClusterServer:
             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         self._wait_redis()
-        broker = {"BROKER_URL": f"redis://127.0.0.1:{self.redis_port}/0"}
+        # The instances share one log (they number messages in one database): an SQLite file
+        # here, PostgreSQL in production.
+        shared = f"sqlite+aiosqlite:///{self.redis_dir}/shared.db"
+        broker = {"BROKER_URL": f"redis://127.0.0.1:{self.redis_port}/0", "DATABASE_URL": shared}
         self.a = Server(peer, broker)
         self.b = Server(peer, broker)
         self.port = self.b.port

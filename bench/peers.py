@@ -59,8 +59,8 @@ def feature_peers() -> dict[str, Peer]:
     return {
         # The same hub with storage off: `hub` itself stores every message in SQLite.
         "storage": Peer("hub-nostore", (py, "-m", "backend"), {**HUB_ENV, "DATABASE_URL": "none"}),
-        # Two instances over Redis (bench.cluster.ClusterServer), storage off in both.
-        "redis": Peer("hub-redis", (py, "-m", "backend"), {**HUB_ENV, "DATABASE_URL": "none"}),
+        # Two instances over Redis sharing one database (bench.cluster.ClusterServer).
+        "redis": Peer("hub-redis", (py, "-m", "backend"), HUB_ENV),
     }
 
 
