@@ -38,6 +38,11 @@ class Member(Protocol):
     @property
     def sender(self) -> Sender: ...
 
+    @property
+    def observer(self) -> bool:
+        """Receives the room's messages, yet is in nobody's presence (never recorded)."""
+        ...
+
 
 class ClusterPresence(ABC):
     """Presence shared by several instances (only brokers that span processes have one)."""

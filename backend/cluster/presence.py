@@ -185,7 +185,8 @@ class RedisPresence(ClusterPresence):
         args: list[str] = [self.instance, keys.PREFIX]
         for room, members in list(self._rooms.items()):
             for member in members:
-                args += [room, member.key, _label(member.sender)]
+                if not member.observer:  # an observer is in no room's presence
+                    args += [room, member.key, _label(member.sender)]
         await self._resync_script(keys=[keys.instance_rooms(self.instance)], args=args)
 
     async def _reap_instance(self, instance: str, force: bool = False) -> None:

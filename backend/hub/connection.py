@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum, StrEnum
@@ -46,8 +47,8 @@ class Connection:
 
     __slots__ = (
         "_closing", "_limits", "_on_slow", "_pending", "_pending_bytes", "_sink", "_writer",
-        "bucket", "catching", "close_code", "id", "key", "mode", "rooms", "sender", "state",
-        "strikes",
+        "bucket", "catching", "close_code", "id", "key", "mode", "observer", "opened", "rooms",
+        "sender", "state", "strikes",
     )  # fmt: skip
 
     def __init__(
@@ -60,6 +61,7 @@ class Connection:
         limits: QueueLimits,
         bucket: TokenBucket,
         on_slow: Callable[[Connection], None],
+        observer: bool = False,
     ) -> None:
         self.id = cid
         # Identifies the connection across instances, so the broker's copy is not echoed back.
@@ -67,6 +69,10 @@ class Connection:
         # Who this is (server-decided); `name` is only how it is shown.
         self.sender = sender
         self.mode = mode
+        # An observer (an admin's `?observe=1`, the dashboard) receives a room's messages but is
+        # nobody's company: never announced, counted, listed in members, rosters or /stats.
+        self.observer = observer
+        self.opened = time.monotonic()  # for the admin connection list's age
         self.rooms: set[str] = set()
         # Rooms being caught up (history or `since`): the fan-out skips this connection there,
         # and the replay reads the store up to what was fanned out, then hands over to live.

@@ -6,7 +6,7 @@ import asyncio
 import itertools
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import partial
 from typing import Any
 
@@ -23,6 +23,7 @@ from backend.hub.ratelimit import TokenBucket
 from backend.hub.sequencer import Sequencer
 from backend.hub.sinks import Flusher, RawSink, Sink
 from backend.hub.stats import Traffic, snapshot
+from backend.hub.typing import TypingRelay
 from backend.identity import Sender
 from backend.messages import Envelope
 from backend.metrics import Metrics
@@ -35,6 +36,13 @@ log = logging.getLogger("desafio.hub")
 MEMBERS_LISTED = 200
 # Messages the pump fans out before it yields to the event loop.
 PUMP_BATCH = 256
+
+
+def listed(members: Iterable[Connection], but: Connection | None = None) -> list[dict[str, Any]]:
+    """The roster of `members` a `subscribed` object lists: at most MEMBERS_LISTED, observers and
+    `but` left out."""
+    shown = (m for m in members if not m.observer and m is not but)
+    return [m.sender.public() for m in itertools.islice(shown, MEMBERS_LISTED)]
 
 
 class Hub:
@@ -70,6 +78,7 @@ class Hub:
         self.draining = False
         self.flusher = Flusher()
         self.presence = PresenceFanout(self.rooms)
+        self.typing = TypingRelay(self.rooms)  # ephemeral "is typing" notices, never stored
         # Cluster (redis://): presence and /stats span every instance; None with memory://.
         self.cluster = broker.presence()
         if self.cluster is not None:
@@ -125,7 +134,7 @@ class Hub:
 
     # Connections and rooms
 
-    def open(self, sender: Sender, mode: Mode, sink: Sink) -> Connection:
+    def open(self, sender: Sender, mode: Mode, sink: Sink, observer: bool = False) -> Connection:
         cid = next(self._ids)
         s = self.settings
         conn = Connection(
@@ -137,6 +146,7 @@ class Hub:
             limits=self._limits,
             bucket=TokenBucket(s.rate_limit_per_second, s.rate_limit_burst),
             on_slow=self._slow_consumer,
+            observer=observer,
         )
         if isinstance(sink, RawSink):
             sink.protocol.on_shutdown = conn.flush_now
@@ -156,10 +166,12 @@ class Hub:
             self.sequencer.open(room)
             await self.broker.subscribe(room)
             await self.sequencer.start(room)
-        names = [m.sender.public() for m in itertools.islice(members, MEMBERS_LISTED)]
+        names = listed(members)
         members.add(conn)
         conn.rooms.add(room)
         self.presence.joined(conn, room)
+        if conn.observer:
+            return names  # an observer is never announced nor recorded in the cluster's presence
         if self.cluster is not None:
             shared = await self.cluster.join(room, conn, MEMBERS_LISTED)
             if shared is not None:
@@ -180,6 +192,8 @@ class Hub:
             self.traffic.forget(room)
             self.metrics.rooms.set(len(self.rooms))
             await self.broker.unsubscribe(room)
+        if conn.observer:
+            return
         # After the bookkeeping: announcing may await Redis, and another leave may run meanwhile.
         if self.cluster is None or not await self.cluster.leave(room, conn):
             self.presence.announce(room, "leave", conn)
@@ -197,7 +211,7 @@ class Hub:
     def count(self, room: str) -> int:
         if self.cluster is not None and (shared := self.cluster.count(room)) is not None:
             return shared
-        return len(self.rooms.get(room, ()))
+        return self.presence.members(room)
 
     # Messages
 

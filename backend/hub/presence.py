@@ -25,22 +25,30 @@ class PresenceFanout:
     def __init__(self, rooms: dict[str, set[Connection]]) -> None:
         self.rooms = rooms
         self._json_members: dict[str, int] = {}
+        # Observers per room: they are in `rooms` (the fan-out reaches them) but count for no one.
+        self._observers: dict[str, int] = {}
 
     def joined(self, conn: Connection, room: str) -> None:
         if conn.mode is Mode.JSON:
             self._json_members[room] = self._json_members.get(room, 0) + 1
+        if conn.observer:
+            self._observers[room] = self._observers.get(room, 0) + 1
 
     def left(self, conn: Connection, room: str) -> None:
         if conn.mode is Mode.JSON:
-            remaining = self._json_members[room] - 1
-            if remaining:
-                self._json_members[room] = remaining
-            else:
-                del self._json_members[room]
+            _drop(self._json_members, room)
+        if conn.observer:
+            _drop(self._observers, room)
+
+    def members(self, room: str) -> int:
+        """The room's members here, observers not counted."""
+        return len(self.rooms.get(room, ())) - self._observers.get(room, 0)
 
     def announce(self, room: str, event: Literal["join", "leave"], subject: Connection) -> None:
         """A local join or leave, with the local count."""
-        count = len(self.rooms.get(room, ()))
+        if subject.observer:
+            return  # nobody is told of an observer
+        count = self.members(room)
         sender = subject.sender
         self.deliver(PresenceEvent(room, event, sender.name, sender.id, subject.key, count))
 
@@ -64,3 +72,11 @@ class PresenceFanout:
                 }
                 item = Outgoing(encode(obj).encode())
             conn.deliver(item)
+
+
+def _drop(counts: dict[str, int], room: str) -> None:
+    remaining = counts[room] - 1
+    if remaining:
+        counts[room] = remaining
+    else:
+        del counts[room]

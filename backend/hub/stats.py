@@ -78,13 +78,13 @@ def snapshot(hub: Hub) -> dict[str, Any]:
     """What /stats answers: connections (total, by mode, per room), traffic, uptime."""
     by_mode = {mode.value: 0 for mode in Mode}
     for conn in hub.connections.values():
-        if conn.state is State.OPEN:
+        if conn.state is State.OPEN and not conn.observer:  # observers count for no one
             by_mode[conn.mode.value] += 1
     rooms = {}
-    for room, members in sorted(hub.rooms.items()):
+    for room in sorted(hub.rooms):
         traffic = hub.traffic.rooms.get(room)
         rooms[room] = {
-            "connections": len(members),
+            "connections": hub.presence.members(room),
             "messages": traffic.messages if traffic else 0,
             "last_message_at": traffic.last_message_at if traffic else None,
         }

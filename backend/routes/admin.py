@@ -3,6 +3,7 @@ publishing from the server."""
 
 from __future__ import annotations
 
+import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path
@@ -30,19 +31,26 @@ class ServerMessage(BaseModel):
 
 @router.get("/admin/connections")
 async def connections(hub: HubDep, auth: AuthDep, admin: AdminDep) -> dict[str, Any]:
-    """This instance's connections: key (for kicking), name, whether authenticated, rooms."""
+    """This instance's connections: key (for kicking), name, sender id, whether authenticated,
+    mode, observer, rooms, queued frames and age in seconds (the dashboard's connection list)."""
     listed = []
+    now = time.monotonic()
     for key, conn in hub.connections.items():
         identity = auth.identities.get(key)
         listed.append(
             {
                 "key": key,
                 "name": conn.name,
+                "sender_id": conn.sender.id,
                 "authenticated": bool(identity and identity.authenticated),
+                "mode": conn.mode.value,
+                "observer": conn.observer,
                 "rooms": sorted(conn.rooms),
+                "queued": conn.queued,
+                "age_seconds": round(now - conn.opened, 1),
             }
         )
-    return {"connections": listed}
+    return {"instance": hub.instance, "connections": listed}
 
 
 @router.post("/admin/connections/{key}/kick")

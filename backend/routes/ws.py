@@ -62,6 +62,8 @@ async def serve(websocket: WebSocket, crowded: Refusal | None = None) -> None:
     history = params.get("history", "0")
     # A guest's client-session secret: the same one keeps the same guest id across reconnects.
     guest_session = params.get("session")
+    # An observer (the dashboard) receives without being seen: for admins only (docs/security.md).
+    observe = params.get("observe")
 
     refusal = None
     if bad_origin := origin_refusal(settings.allowed_origins, websocket.headers.get("origin")):
@@ -78,6 +80,8 @@ async def serve(websocket: WebSocket, crowded: Refusal | None = None) -> None:
         refusal = _refuse(400, "invalid_history", f"history must be 0-{MAX_HISTORY}")
     elif guest_session is not None and not valid_session(guest_session):
         refusal = _refuse(400, "invalid_session", "session must be 16-128 of A-Z a-z 0-9 - _")
+    elif observe not in (None, "0", "1"):
+        refusal = _refuse(400, "invalid_observe", "observe must be 0 or 1")
     elif crowded is not None:  # MAX_CONNECTIONS (pending logins count) or per address: 503/429
         refusal = _refuse(*crowded)
     elif not hub.ready:
@@ -88,6 +92,10 @@ async def serve(websocket: WebSocket, crowded: Refusal | None = None) -> None:
     admission = await admit(auth, websocket, fmt, home)
     if refusal is None and admission.refusal is not None:
         refusal = _refuse(*admission.refusal)
+    observer = observe == "1"
+    if refusal is None and observer and not (admission.identity and admission.identity.is_admin):
+        # Checked at the handshake (a header or ?token=): a first-frame login comes too late.
+        refusal = _refuse(403, "forbidden", "observe=1 needs an admin token at the handshake")
     if refusal is None and admission.identity is None and not admission.pending:
         # A guest's name: NFC, no control/format/bidi characters, not a registered user's.
         name, bad_name = await guest_name(auth, name)
@@ -112,7 +120,7 @@ async def serve(websocket: WebSocket, crowded: Refusal | None = None) -> None:
     )
     # An authenticated connection is its token's user, whatever `name=` says.
     sender = identity.sender() if identity is not None else guest(name, guest_session)
-    conn = hub.open(sender, mode, sink)
+    conn = hub.open(sender, mode, sink, observer)
     session = Session(hub, conn, room or settings.default_room)
     access = session.access = ConnectionAccess(auth, conn, identity or anonymous(conn.name))
     code: int | None = None
