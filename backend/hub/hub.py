@@ -23,7 +23,6 @@ from backend.hub.ratelimit import TokenBucket
 from backend.hub.sequencer import Sequencer
 from backend.hub.sinks import Flusher, RawSink, Sink
 from backend.hub.stats import Traffic, snapshot
-from backend.hub.typing import TypingRelay
 from backend.identity import Sender
 from backend.messages import Envelope
 from backend.metrics import Metrics
@@ -78,7 +77,6 @@ class Hub:
         self.draining = False
         self.flusher = Flusher()
         self.presence = PresenceFanout(self.rooms)
-        self.typing = TypingRelay(self.rooms)  # ephemeral "is typing" notices, never stored
         # Cluster (redis://): presence and /stats span every instance; None with memory://.
         self.cluster = broker.presence()
         if self.cluster is not None:

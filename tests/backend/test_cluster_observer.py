@@ -43,10 +43,11 @@ def test_an_observer_is_unseen_across_instances(
     assert (joined["count"], [m["name"] for m in joined["roster"]]) == (2, ["alice"])
     assert (alice.next_of("presence")["name"], alice.buffer) == ("bob", [])
     for server in (a, b):
-        eventually(
-            lambda s=server: stats(s)["rooms"].get("watched", {}).get("connections") == 2,
-            what="the cluster's /stats to count two members",
-        )
+
+        def two_members(server: ServerProcess = server) -> bool:
+            return bool(stats(server)["rooms"].get("watched", {}).get("connections") == 2)
+
+        eventually(two_members, what="the cluster's /stats to count two members")
         assert stats(server)["connections"]["total"] == 2
 
     alice.send(type="publish", room="watched", text="across", ref="x1")
