@@ -77,6 +77,11 @@ class Hub:
         self.draining = False
         self.flusher = Flusher()
         self.presence = PresenceFanout(self.rooms)
+        metrics.watch(
+            lambda: (conn.queued for conn in self.connections.values()),
+            broker.backlog,
+            lambda: broker.available,
+        )
         # Cluster (redis://): presence and /stats span every instance; None with memory://.
         self.cluster = broker.presence()
         if self.cluster is not None:
@@ -223,13 +228,17 @@ class Hub:
     ) -> asyncio.Future[Envelope]:
         """Store a message; its fan-out follows the commit. See Publisher.publish."""
         self.metrics.messages_in.labels(conn.mode.value).inc()
-        return self.publisher.publish(conn.sender, conn.key, room, text, data, ref)
+        outcome = self.publisher.publish(conn.sender, conn.key, room, text, data, ref)
+        self.metrics.time_store_write(outcome)
+        return outcome
 
     def publish_as(
         self, sender: Sender, room: str, text: str, data: dict[str, Any] | None, ref: str | None
     ) -> asyncio.Future[Envelope]:
         """Publish with no connection behind it (the admin HTTP API): same log, same refs."""
-        return self.publisher.publish(sender, f"{self.instance}:server", room, text, data, ref)
+        outcome = self.publisher.publish(sender, f"{self.instance}:server", room, text, data, ref)
+        self.metrics.time_store_write(outcome)
+        return outcome
 
     def committed(self, envelopes: list[Envelope]) -> None:
         """The store committed these (fresh, in id order per room): to every instance."""
@@ -262,6 +271,7 @@ class Hub:
         self.traffic.record(envelope.room, envelope.ts)
         members = self.rooms.get(envelope.room)
         if members:
+            self.metrics.delivered(envelope.ts)
             fan_out(envelope, members, self.connections.get(envelope.origin), self.metrics)
 
     def send(self, conn: Connection, obj: dict[str, Any]) -> None:
