@@ -244,6 +244,7 @@ class Hub:
         """The store committed these (fresh, in id order per room): to every instance."""
         for envelope in envelopes:
             self.broker.publish(envelope)
+            self.traffic.record_published(envelope.room, envelope.ts)
             for listener in self.listeners:
                 try:
                     listener(envelope)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from collections.abc import Container
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +18,13 @@ if TYPE_CHECKING:
 class RoomTraffic:
     messages: int = 0
     last_message_at: str | None = None
+    last_monotonic: float = 0.0
+
+
+# Rooms published to from here though nobody is subscribed here (publishers only): /stats lists
+# the most recent of them for this long, so that the dashboard sees and can follow them.
+PUBLISHED_ONLY_SECONDS = 3600.0
+PUBLISHED_ONLY_ROOMS = 256
 
 
 class Rate:
@@ -50,6 +58,8 @@ class Traffic:
         self.started = time.monotonic()
         self.rate = Rate()
         self.rooms: dict[str, RoomTraffic] = {}
+        # Insertion order is recency order: the oldest is evicted beyond PUBLISHED_ONLY_ROOMS.
+        self.published: dict[str, RoomTraffic] = {}
 
     @property
     def messages(self) -> int:
@@ -65,6 +75,25 @@ class Traffic:
 
     def per_second(self) -> float:
         return self.rate.per_second()
+
+    def record_published(self, room: str, ts: str) -> None:
+        """A message published from here was committed (its room may have no member here)."""
+        traffic = self.published.pop(room, None) or RoomTraffic()
+        traffic.messages += 1
+        traffic.last_message_at = ts
+        traffic.last_monotonic = time.monotonic()
+        self.published[room] = traffic
+        if len(self.published) > PUBLISHED_ONLY_ROOMS:
+            del self.published[next(iter(self.published))]
+
+    def published_only(self, rooms: Container[str]) -> dict[str, RoomTraffic]:
+        """Recently published rooms that are not among `rooms` (those with members here)."""
+        since = time.monotonic() - PUBLISHED_ONLY_SECONDS
+        return {
+            room: traffic
+            for room, traffic in self.published.items()
+            if room not in rooms and traffic.last_monotonic >= since
+        }
 
     def forget(self, room: str) -> None:
         self.rooms.pop(room, None)
@@ -88,11 +117,17 @@ def snapshot(hub: Hub) -> dict[str, Any]:
             "messages": traffic.messages if traffic else 0,
             "last_message_at": traffic.last_message_at if traffic else None,
         }
+    for room, quiet in hub.traffic.published_only(hub.rooms).items():
+        rooms[room] = {
+            "connections": 0,
+            "messages": quiet.messages,
+            "last_message_at": quiet.last_message_at,
+        }
     return {
         "instance": hub.instance,
         "uptime_seconds": round(hub.traffic.uptime, 3),
         "connections": {"total": sum(by_mode.values()), **by_mode},
         "messages_total": hub.traffic.messages,
         "messages_per_second": hub.traffic.per_second(),
-        "rooms": rooms,
+        "rooms": dict(sorted(rooms.items())),
     }

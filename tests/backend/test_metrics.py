@@ -48,3 +48,12 @@ def test_queues_and_broker_health_are_gauges(server: ServerProcess) -> None:
     assert figures["desafio_outbound_queued"] >= 0
     assert figures["desafio_outbound_queue_max"] >= 0
     assert figures["desafio_broker_backlog"] >= 0
+
+
+def test_stats_list_rooms_that_only_publishers_use(server: ServerProcess) -> None:
+    author = JsonClient(server.ws, "name=bot")
+    author.send(type="publish", room="announcements", text="nobody listens", ref="p1")
+    author.next_of("ack")
+    room = httpx.get(server.http + "/stats", timeout=5).json()["rooms"]["announcements"]
+    assert (room["connections"], room["messages"]) == (0, 1)
+    assert room["last_message_at"] is not None
