@@ -121,11 +121,15 @@ class Settings(BaseSettings):
     retention_max_age_seconds: float = Field(default=30 * 24 * 3600, ge=0)
     retention_max_per_room: int = Field(default=10_000, ge=0)
     retention_interval_seconds: float = Field(default=60.0, gt=0)
+    # Bytes one identity may add to the database per hour (guests: per client address), a
+    # token bucket that deep; past it, publishes get `quota_exceeded`. 0 disables it.
+    stored_bytes_per_hour: int = Field(default=32 * 1024 * 1024, ge=0)
     # A subscriber further behind than this many messages gets recovered=false (reload instead).
     max_replay: int = Field(default=10_000, ge=1)
-    # A (sender, ref) seen within this window is acknowledged again instead of published twice.
+    # Refs answered from memory (in flight, or answered within the window, at most this many);
+    # older ones are resolved by the store's unique (room, sender_id, ref) index.
     idempotency_window_seconds: float = Field(default=600.0, ge=0)
-    idempotency_max_refs: int = Field(default=100_000, ge=1)
+    idempotency_max_refs: int = Field(default=20_000, ge=1)
     # GET /rooms/{room}/messages: a page stops early (truncated, with a `next` cursor) past this
     # many bytes of messages; at most this many reads at once per process (more: 503).
     history_max_response_bytes: int = Field(default=1024 * 1024, ge=1024)

@@ -47,8 +47,8 @@ class Connection:
 
     __slots__ = (
         "_closing", "_limits", "_on_slow", "_pending", "_pending_bytes", "_sink", "_writer",
-        "bucket", "catching", "close_code", "id", "key", "mode", "observer", "opened", "rooms",
-        "sender", "state", "strikes",
+        "bucket", "catching", "close_code", "id", "key", "mode", "observer", "opened", "quota_key",
+        "rooms", "sender", "state", "strikes",
     )  # fmt: skip
 
     def __init__(
@@ -72,6 +72,9 @@ class Connection:
         # An observer (an admin's `?observe=1`, the dashboard) receives a room's messages but is
         # nobody's company: never announced, counted, listed in members, rosters or /stats.
         self.observer = observer
+        # Whose stored-bytes quota its messages use (backend/hub/quota.py): its sender id, or
+        # for a guest its address; set by the route that knows the address.
+        self.quota_key = sender.id
         self.opened = time.monotonic()  # for the admin connection list's age
         self.rooms: set[str] = set()
         # Rooms being caught up (history or `since`): the fan-out skips this connection there,

@@ -22,8 +22,11 @@ from backend.storage import Position, StorageError, Store, Window
 
 log = logging.getLogger("desafio.hub")
 
-# Messages per store read while replaying.
-PAGE = 100
+# A replay page aims at this many bytes, so that a client that stops reading holds at most about
+# this much per replay (in the page and in its socket's buffer), whatever its messages' size.
+PAGE_BYTES = 128 * 1024
+# Messages per store read: the first page, and the bounds of the ones sized from it.
+FIRST_PAGE, MIN_PAGE, MAX_PAGE = 16, 4, 500
 
 
 @dataclass(frozen=True)
@@ -99,27 +102,36 @@ async def _replay(store: Store, sequencer: Sequencer, conn: Connection, room: st
         await conn.drained()
     if position is None:
         return True
+    rows = FIRST_PAGE
     while room in conn.rooms:
         target = sequencer.last(room)
         # No await between this check and `run`'s hand-over: nothing can be fanned out between.
         if target is None or position >= target or conn.state is not State.OPEN:
             return True
         try:
-            page = await store.read(room, Window(limit=PAGE, after=position, before=target + 1))
+            page = await store.read(room, Window(limit=rows, after=position, before=target + 1))
         except StorageError:
             return False
         if not page or page[0].id != position + 1:
             log.warning("room %s: replay found ids after %d missing", room, position)
             return False
-        _send(conn, page)
+        sent = _send(conn, page)
         position = page[-1].id
+        rows = max(MIN_PAGE, min(MAX_PAGE, PAGE_BYTES * len(page) // max(sent, 1)))
         await conn.drained()
     return True
 
 
-def _send(conn: Connection, page: list[Envelope]) -> None:
+def _send(conn: Connection, page: list[Envelope]) -> int:
+    """Deliver `page`; the bytes it took."""
+    sent = 0
     for envelope in page:
         if conn.mode is Mode.TEXT:
-            conn.deliver(Outgoing(envelope.text.encode()))
+            if envelope.kind != "message":
+                continue  # text mode cannot show an edit or a delete
+            item = Outgoing(envelope.text.encode())
         else:
-            conn.deliver(Outgoing(orjson.dumps(envelope.as_message())))
+            item = Outgoing(orjson.dumps(envelope.as_message()))
+        conn.deliver(item)
+        sent += len(item.data)
+    return sent

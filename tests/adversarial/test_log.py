@@ -1,0 +1,92 @@
+"""Budgets of the message log: replays page under back-pressure, publishing to endless room
+names holds no memory per name, and the stored-bytes quota stops one identity filling the disk."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import httpx
+
+from backend.hub.stats import PUBLISHED_ONLY_ROOMS
+from tests.adversarial.harness import Watch, scaled
+from tests.support.clients import JsonClient, connect, publish_acked
+from tests.support.server import ServerFactory
+
+FAST = {"RATE_LIMIT_PER_SECOND": "100000", "RATE_LIMIT_BURST": "100000"}
+BIG = {**FAST, "INBOUND_BYTES_PER_SECOND": str(1 << 30), "INBOUND_BYTES_BURST": str(1 << 30)}
+
+
+def test_replays_to_clients_that_never_read_are_paged_not_piled_up(
+    make_server: ServerFactory,
+) -> None:
+    server = make_server({**BIG, "STORED_BYTES_PER_HOUR": "0"})
+    body = "r" * 32 * 1024
+    count = scaled(300, 1000)
+    publish_acked(server.ws, "archive", [body] * count)  # ~10 MB of history (32 MB long)
+    with Watch(server):
+        stalled = []
+        for _ in range(3):
+            # They ask for everything and then read nothing: each replay must wait for them.
+            ws = connect(server.ws + "?format=json", timeout=10)
+            ws.send(json.dumps({"type": "subscribe", "room": "archive", "since": 0}))
+            stalled.append(ws)
+        # A late reader still gets its whole replay, in order, while the others stall.
+        reader = JsonClient(server.ws)
+        reader.send(type="subscribe", room="archive", since=0)
+        assert reader.next_of("subscribed")["recovered"] is True
+        ids = [reader.next_of("message")["id"] for _ in range(count)]
+        assert ids == list(range(1, count + 1))
+
+
+def test_publishing_to_endless_room_names_holds_no_memory_per_name(
+    make_server: ServerFactory,
+) -> None:
+    # No database: the in-memory numbering is the per-name state that could grow (with SQL the
+    # names are rows, bounded by retention and the stored-bytes quota).
+    server = make_server({"DATABASE_URL": "none"})
+    rooms = scaled(6_000, 60_000)
+    clients = [JsonClient(server.ws) for _ in range(20)]
+
+    def spray(client: JsonClient, offset: int) -> None:
+        # Within each connection's message rate (50/s after a burst of 100): only names vary.
+        for n in range(offset, rooms, len(clients)):
+            client.send(type="publish", room=f"nobody-{n}", text="x", ref=f"r{n}")
+            time.sleep(1 / 45)
+        for _ in range(offset, rooms, len(clients)):
+            assert client.next(skip=("presence",))["type"] == "ack"
+
+    with Watch(server):
+        threads = [threading.Thread(target=spray, args=(c, n)) for n, c in enumerate(clients)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(300)
+    stats = httpx.get(server.http + "/stats", timeout=5).json()
+    # Nobody joined them: /stats shows the most recent publisher-only rooms, a bounded few.
+    unjoined = [room for room in stats["rooms"] if room.startswith("nobody-")]
+    assert len(unjoined) <= PUBLISHED_ONLY_ROOMS
+
+
+def test_the_stored_bytes_quota_stops_one_identity_and_nobody_else(
+    make_server: ServerFactory,
+) -> None:
+    quota = 256 * 1024
+    server = make_server({**BIG, "STORED_BYTES_PER_HOUR": str(quota)})
+    body = "q" * 16 * 1024
+    with Watch(server):
+        # A guest's quota is its address's, so changing guest ids (new connections) does not
+        # reset it; the healthy pair is on the same address and stays far below it.
+        filler = JsonClient(server.ws)
+        for n in range(24):
+            filler.send(type="publish", room="disk", text=body, ref=f"f{n}")
+        answers = [filler.next(skip=("presence",)) for _ in range(24)]
+        fresh = JsonClient(server.ws)
+        fresh.send(type="publish", room="disk", text=body, ref="again")
+        again = fresh.next_of("error")
+    acked = [a for a in answers if a["type"] == "ack"]
+    refused = [a for a in answers if a["type"] == "error"]
+    assert 12 <= len(acked) <= 16  # 256 KiB of 16 KiB messages, give or take the healthy pair
+    assert {r["code"] for r in refused} == {"quota_exceeded"}
+    assert again["code"] == "quota_exceeded"
