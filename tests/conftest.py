@@ -25,6 +25,7 @@ def server() -> Iterator[ServerProcess]:
     """A backend with default settings, shared by the tests of one module."""
     with ServerProcess() as proc:
         yield proc
+        close_all()
 
 
 @pytest.fixture
@@ -38,6 +39,7 @@ def make_server() -> Iterator[ServerFactory]:
         return proc
 
     yield start
+    close_all()  # clients first: a server stopping with clients open waits CLOSE_TIMEOUT for each
     for proc in started:
         proc.stop()
 

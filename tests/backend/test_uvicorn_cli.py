@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -16,12 +17,15 @@ from tests.support.server import ROOT, free_port, wait_healthy
 
 
 @pytest.fixture(scope="module")
-def cli_server() -> Iterator[str]:
+def cli_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = free_port()
+    # Its own database: the command's default (data/desafio.db) is the developer's.
+    database = tmp_path_factory.mktemp("cli") / "messages.db"
     proc = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "backend.main:app", "--host", "127.0.0.1",
          "--port", str(port), "--log-level", "warning"],
         cwd=ROOT,
+        env={**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{database}"},
     )  # fmt: skip
     wait_healthy(proc, f"http://127.0.0.1:{port}/readyz", "uvicorn")
     yield f"127.0.0.1:{port}"

@@ -100,7 +100,7 @@ def test_a_member_whose_queue_overflows_is_closed_as_a_slow_consumer() -> None:
         assert stalled.state is State.CLOSING
         assert stalled_sink.closed_with == CloseCode.SLOW_CONSUMER
         assert healthy_sink.sent == [str(n).encode() for n in range(10)]
-        assert hub.metrics.slow_consumers._value.get() == 1
+        assert hub.metrics.registry.get_sample_value("desafio_slow_consumer_disconnects_total") == 1
         await hub.stop()
 
     asyncio.run(scenario())
