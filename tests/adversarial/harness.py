@@ -46,6 +46,7 @@ class Watch:
         self.query = f"format=json&room={self.room}" + (f"&{query}" if query else "")
         self.settle = settle
         self.sent: dict[int, float] = {}
+        self.errors: list[dict[str, Any]] = []  # what the healthy publisher was told
         self.latencies: dict[int, float] = {}
         self.baseline = 0
         self.peak = 0
@@ -82,12 +83,18 @@ class Watch:
             time.sleep(1 / HEALTHY_RATE)
 
     def _drain_acks(self) -> None:
-        # The publisher reads its acks, as a healthy client does.
+        # The publisher reads its acks, as a healthy client does, and keeps any error it gets.
         while True:
             try:
-                self.publisher.recv()
+                frame = str(self.publisher.recv())
             except Exception:  # noqa: BLE001 - closed at the end of the watch
                 return
+            if not frame:
+                return
+            for line in frame.split("\n"):
+                obj = json.loads(line)
+                if obj.get("type") == "error":
+                    self.errors.append(obj)
 
     def _receive(self) -> None:
         while True:
@@ -135,6 +142,7 @@ class Watch:
             "delivered": len(self.latencies),
             "p99_ms": None if p99 is None else round(p99 * 1000, 1),
             "rss_growth_mib": round((self.peak - self.baseline) / 2**20, 1),
+            "errors": self.errors[:3],
         }
 
     def assert_unharmed(self) -> None:

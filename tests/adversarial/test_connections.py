@@ -84,3 +84,26 @@ def test_one_address_cannot_take_more_than_its_share(make_server: ServerFactory)
                 break
             time.sleep(0.05)
         assert not isinstance(fresh, int)
+
+
+def test_half_open_handshakes_hold_a_slot_only_until_their_deadline(
+    make_server: ServerFactory,
+) -> None:
+    limit, timeout = 10, 2.0
+    server = make_server({"MAX_CONNECTIONS": str(limit), "HANDSHAKE_TIMEOUT_SECONDS": str(timeout)})
+    with Watch(server):
+        started = time.monotonic()
+        half_open = [raw_socket(server) for _ in range(limit - 2)]  # the pair holds two
+        for sock in half_open:
+            sock.sendall(b"GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # and never the rest
+        assert open_ws(server) == 503  # counted from accept, not from the upgrade
+        for sock in half_open:
+            assert status_of(read_until_closed(sock, timeout + 3)) == 408
+        assert time.monotonic() - started < timeout + 3
+        fresh = None
+        for _ in range(50):  # the server releases each slot as it sees the socket close
+            fresh = open_ws(server)
+            if not isinstance(fresh, int):
+                break
+            time.sleep(0.05)
+        assert isinstance(fresh, websocket.WebSocket)
