@@ -23,6 +23,10 @@ class Draft:
     # `instance:connection` of the sender, so that no instance echoes it back to its author.
     origin: str
     ref: str | None = None
+    # "message", or an amendment of message `target` by its author or an admin ("edit": `text`
+    # replaces its text; "delete"): amendments are entries of the same log (docs/decisions.md).
+    kind: str = "message"
+    target: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,9 +43,29 @@ class Envelope:
     data: dict[str, Any] | None
     origin: str
     ref: str | None = None
+    kind: str = "message"  # or "edit" / "delete" of message `target` (see Draft)
+    target: int | None = None
+    # A stored message's state after later amendments (history and replay show it).
+    edited_at: str | None = None
+    deleted: bool = False
 
     def as_message(self) -> dict[str, Any]:
-        return {
+        """The server object for this log entry: `message`, `edited` or `deleted`."""
+        if self.kind != "message":
+            amendment: dict[str, Any] = {
+                "type": "edited" if self.kind == "edit" else "deleted",
+                "id": self.id,
+                "room": self.room,
+                "target": self.target,
+                "sender": self.sender,
+                "sender_id": self.sender_id,
+                "guest": self.sender_id.startswith(GUEST_PREFIX),
+                "ts": self.ts,
+            }
+            if self.kind == "edit":
+                amendment["text"] = self.text
+            return amendment
+        message: dict[str, Any] = {
             "type": "message",
             "id": self.id,
             "room": self.room,
@@ -52,6 +76,11 @@ class Envelope:
             "data": self.data,
             "ts": self.ts,
         }
+        if self.edited_at is not None:
+            message["edited_at"] = self.edited_at
+        if self.deleted:
+            message["deleted"] = True
+        return message
 
 
 @dataclass(frozen=True, slots=True)

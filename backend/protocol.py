@@ -100,11 +100,13 @@ class Subscribe(_Frame):
         description="The `epoch` of the `subscribed` that `since` comes from; another epoch "
         "answers recovered=false",
     )
+    ref: Ref | None = Field(default=None, description="Echoed in `subscribed` (or the error)")
 
 
 class Unsubscribe(_Frame):
     type: Literal["unsubscribe"]
     room: RoomName
+    ref: Ref | None = Field(default=None, description="Echoed in `unsubscribed` (or the error)")
 
 
 class Publish(_Frame):
@@ -113,6 +115,32 @@ class Publish(_Frame):
     text: MessageText
     data: MessageData | None = None
     ref: Ref | None = None
+
+
+class Edit(_Frame):
+    """Replace the text of one's own message (or any, for an admin)."""
+
+    type: Literal["edit"]
+    room: RoomName
+    id: int = Field(ge=1, le=2**63 - 1, description="The message to edit")
+    text: MessageText
+    ref: Ref | None = None
+
+
+class Delete(_Frame):
+    """Delete one's own message (or any, for an admin): its text and data are removed."""
+
+    type: Literal["delete"]
+    room: RoomName
+    id: int = Field(ge=1, le=2**63 - 1, description="The message to delete")
+    ref: Ref | None = None
+
+
+class Typing(_Frame):
+    """The sender is typing in `room`: shown to the others for a few seconds, never stored."""
+
+    type: Literal["typing"]
+    room: RoomName
 
 
 class Ping(_Frame):
@@ -126,10 +154,9 @@ class Auth(_Frame):
     token: str = Field(min_length=1, max_length=8192, repr=False)
 
 
-ClientFrame = Annotated[
-    Subscribe | Unsubscribe | Publish | Ping | Auth, Field(discriminator="type")
-]
-CLIENT_TYPES = ("subscribe", "unsubscribe", "publish", "ping", "auth")
+AnyClientFrame = Subscribe | Unsubscribe | Publish | Edit | Delete | Typing | Ping | Auth
+ClientFrame = Annotated[AnyClientFrame, Field(discriminator="type")]
+CLIENT_TYPES = ("subscribe", "unsubscribe", "publish", "edit", "delete", "typing", "ping", "auth")
 
 
 class Message(_Frame):
@@ -142,6 +169,45 @@ class Message(_Frame):
     text: str
     data: dict[str, Any] | None = None
     ts: str = Field(description="ISO-8601 UTC, millisecond precision")
+    edited_at: str | None = Field(default=None, description="Present once the text was edited")
+    deleted: bool | None = Field(default=None, description="Present (true) once deleted")
+
+
+class Edited(_Frame):
+    """Message `target` now has `text` (a log entry: `id` is its place in the room's log)."""
+
+    type: Literal["edited"] = "edited"
+    id: int
+    room: str
+    target: int
+    sender: str
+    sender_id: str = Field(description="Who edited it: the author, or an admin")
+    guest: bool
+    text: str
+    ts: str
+
+
+class Deleted(_Frame):
+    """Message `target` was deleted (a log entry: `id` is its place in the room's log)."""
+
+    type: Literal["deleted"] = "deleted"
+    id: int
+    room: str
+    target: int
+    sender: str
+    sender_id: str = Field(description="Who deleted it: the author, or an admin")
+    guest: bool
+    ts: str
+
+
+class TypingNotice(_Frame):
+    """Someone is typing in `room`; forget it after a few seconds without another."""
+
+    type: Literal["typing"] = "typing"
+    room: str
+    name: str
+    id: str
+    guest: bool
 
 
 class Ack(_Frame):
@@ -198,11 +264,13 @@ class Subscribed(_Frame):
         ]
         | None
     ) = None
+    ref: str | None = Field(default=None, description="The `subscribe` frame's ref, if any")
 
 
 class Unsubscribed(_Frame):
     type: Literal["unsubscribed"] = "unsubscribed"
     room: str
+    ref: str | None = None
 
 
 class Presence(_Frame):
@@ -235,7 +303,18 @@ class Authenticated(_Frame):
 
 
 ServerObject = Annotated[
-    Message | Ack | Welcome | Subscribed | Unsubscribed | Presence | Error | Pong | Authenticated,
+    Message
+    | Ack
+    | Welcome
+    | Subscribed
+    | Unsubscribed
+    | Presence
+    | Error
+    | Pong
+    | Authenticated
+    | Edited
+    | Deleted
+    | TypingNotice,
     Field(discriminator="type"),
 ]
 
@@ -253,7 +332,7 @@ class ProtocolError(Exception):
         self.ref = ref
 
 
-def parse_client_frame(raw: str) -> Subscribe | Unsubscribe | Publish | Ping | Auth:
+def parse_client_frame(raw: str) -> AnyClientFrame:
     """Validate one client frame, or raise ProtocolError with a stable code and readable detail."""
     try:
         return client_frames.validate_json(raw)

@@ -10,14 +10,18 @@ from typing import TYPE_CHECKING, Any
 from backend.closecodes import CloseCode
 from backend.config import Settings
 from backend.hub import replay
+from backend.hub.amend import amend
 from backend.hub.connection import Connection, Mode
 from backend.hub.hub import Hub, listed
 from backend.messages import Envelope
 from backend.protocol import (
     Auth,
+    Delete,
+    Edit,
     ProtocolError,
     Publish,
     Subscribe,
+    Typing,
     Unsubscribe,
     parse_client_frame,
 )
@@ -115,7 +119,7 @@ class Session:
         if isinstance(frame, Auth):
             await self._refresh(frame)
             return
-        if isinstance(frame, Publish | Subscribe) and self.access is not None:
+        if isinstance(frame, Publish | Subscribe | Edit | Delete) and self.access is not None:
             self.access.check(frame.room, getattr(frame, "ref", None))  # `forbidden` if not
         if isinstance(frame, Publish):
             if self._accepting(frame.ref):
@@ -123,12 +127,23 @@ class Session:
                 # The ack waits for the commit, not the next frame: reading goes on meanwhile.
                 outcome.add_done_callback(partial(self._acknowledge, frame.ref))
         elif isinstance(frame, Subscribe):
-            await self.subscribe(frame.room, frame.since, frame.history, frame.epoch)
+            await self.subscribe(frame.room, frame.since, frame.history, frame.epoch, frame.ref)
         elif isinstance(frame, Unsubscribe):
             if frame.room not in conn.rooms:
-                raise ProtocolError("not_subscribed", f"not subscribed to {frame.room!r}")
+                detail = f"not subscribed to {frame.room!r}"
+                raise ProtocolError("not_subscribed", detail, frame.ref)
             await hub.leave(conn, frame.room)
-            hub.send(conn, {"type": "unsubscribed", "room": frame.room})
+            hub.send(conn, _with_ref({"type": "unsubscribed", "room": frame.room}, frame.ref))
+        elif isinstance(frame, Edit | Delete):
+            if self._accepting(frame.ref):
+                admin = self.access is not None and self.access.identity.is_admin
+                outcome = await amend(hub.store, hub.publisher, conn, frame, admin)
+                outcome.add_done_callback(partial(self._acknowledge, frame.ref))
+        elif isinstance(frame, Typing):
+            if frame.room not in conn.rooms:
+                raise ProtocolError("not_subscribed", f"not subscribed to {frame.room!r}")
+            if not conn.observer:
+                hub.typing.typing(conn, frame.room)
         else:
             hub.send(conn, {"type": "pong"})
 
@@ -164,13 +179,15 @@ class Session:
         since: int | None = None,
         history: int = 0,
         epoch: str | None = None,
+        ref: str | None = None,
     ) -> None:
         """Join `room` (again), replaying `history` or everything after `since` first."""
         conn, hub = self.conn, self.hub
         if room not in conn.rooms:
             limit = hub.settings.max_rooms_per_connection
             if len(conn.rooms) >= limit:
-                raise ProtocolError("too_many_rooms", f"at most {limit} rooms per connection")
+                detail = f"at most {limit} rooms per connection"
+                raise ProtocolError("too_many_rooms", detail, ref)
         catching_up = since is not None or history > 0
         if catching_up:
             replay.begin(conn, room)
@@ -195,7 +212,7 @@ class Session:
             answer["recovered"] = plan.recovered
         if plan.recovered is False:
             answer["reason"] = plan.reason
-        hub.send(conn, answer)
+        hub.send(conn, _with_ref(answer, ref))
         if catching_up:
             if plan.reason == "storage_unavailable" and since is None:
                 self.error("storage_unavailable", f"history of {room!r} could not be loaded")
@@ -218,3 +235,10 @@ class Session:
         if history > 0:
             plan = await replay.plan(hub.store, room, None, None, history, history)
             await replay.run(hub.store, hub.sequencer, self.conn, room, plan)
+
+
+def _with_ref(answer: dict[str, Any], ref: str | None) -> dict[str, Any]:
+    """The answer to a frame names it by its `ref`, when it had one (match answers by ref)."""
+    if ref is not None:
+        answer["ref"] = ref
+    return answer

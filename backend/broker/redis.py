@@ -252,6 +252,9 @@ def _payload(envelope: Envelope) -> bytes:
             "text": envelope.text,
             "data": envelope.data,
             "origin": envelope.origin,
+            # Edits and deletes travel as entries of the log too (docs/decisions.md).
+            "kind": envelope.kind,
+            "target": envelope.target,
         }
     )
 
@@ -267,6 +270,8 @@ def _envelope(room: str, fields: Mapping[str, str]) -> Envelope:
         text=body["text"],
         data=body["data"],
         origin=body["origin"],
+        kind=body.get("kind", "message"),
+        target=body.get("target"),
     )
 
 

@@ -33,6 +33,8 @@ def fan_out(
         if conn.catching is not None and envelope.room in conn.catching:
             continue  # its replay reads this one from the store
         if conn.mode is Mode.TEXT:
+            if envelope.kind != "message":
+                continue  # text mode cannot show an edit or a delete
             if as_text is None:
                 as_text = Outgoing(envelope.text.encode())
             conn.deliver(as_text)

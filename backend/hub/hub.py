@@ -23,6 +23,7 @@ from backend.hub.ratelimit import TokenBucket
 from backend.hub.sequencer import Sequencer
 from backend.hub.sinks import Flusher, RawSink, Sink
 from backend.hub.stats import Traffic, snapshot
+from backend.hub.typing import TypingRelay
 from backend.identity import Sender
 from backend.messages import Envelope
 from backend.metrics import Metrics
@@ -77,6 +78,7 @@ class Hub:
         self.draining = False
         self.flusher = Flusher()
         self.presence = PresenceFanout(self.rooms)
+        self.typing = TypingRelay(self.rooms)  # ephemeral "is typing" notices, never stored
         metrics.watch(
             lambda: (conn.queued for conn in self.connections.values()),
             broker.backlog,
@@ -245,6 +247,8 @@ class Hub:
         for envelope in envelopes:
             self.broker.publish(envelope)
             self.traffic.record_published(envelope.room, envelope.ts)
+            if envelope.kind != "message":
+                continue  # listeners (Web Push) are told of new messages, not of amendments
             for listener in self.listeners:
                 try:
                     listener(envelope)

@@ -33,6 +33,12 @@ messages = Table(
     # resent (room, sender_id, ref) resolves to this row instead of storing a second copy.
     Column("sender_id", String(80), nullable=True),
     Column("ref", String(64), nullable=True),
+    # Migration 0006: an entry is a message, or an amendment ("edit"/"delete") of message
+    # `target`; a message later amended keeps its edit time and whether it was deleted.
+    Column("kind", String(8), nullable=False, server_default="message"),
+    Column("target", BigInteger, nullable=True),
+    Column("edited_at", String(32), nullable=True),
+    Column("deleted", Boolean, nullable=False, server_default=false()),
     Index("ux_messages_ref", "room", "sender_id", "ref", unique=True),
 )
 

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from backend.messages import Draft, Envelope
 from backend.protocol import utc_timestamp
+from backend.storage.amendments import apply_amendments
 from backend.storage.base import StorageError
 from backend.storage.schema import messages, room_log
 
@@ -134,11 +135,13 @@ class Writer:
                 envelope = Envelope(
                     room, last - len(indexes) + 1 + offset, ts, draft.sender.name,
                     draft.sender.id, draft.text, draft.data, draft.origin, draft.ref,
+                    draft.kind, draft.target,
                 )  # fmt: skip
                 results[n] = (envelope, True)
                 rows.append(_row(envelope))
         if rows:
             await conn.execute(messages.insert(), rows)
+            await apply_amendments(conn, [r[0] for r in results if r is not None and r[1]])
         for n, draft in enumerate(drafts):
             if results[n] is None:
                 key = _ref_key(draft)
@@ -174,16 +177,20 @@ async def _stored_refs(
 def _row(e: Envelope) -> dict[str, Any]:
     return {
         "room": e.room, "id": e.id, "sender": e.sender, "sender_id": e.sender_id,
-        "text": e.text, "data": e.data, "ts": e.ts, "ref": e.ref,
+        "text": e.text, "data": e.data, "ts": e.ts, "ref": e.ref, "kind": e.kind,
+        "target": e.target,
     }  # fmt: skip
 
 
 def envelope_of(row: Any) -> Envelope:
     """A stored row as an envelope (origin unknown: it is no longer anyone's echo)."""
+    target = row["target"]
     return Envelope(
         room=row["room"], id=int(row["id"]), ts=row["ts"], sender=row["sender"],
         sender_id=row["sender_id"] or "", text=row["text"], data=row["data"], origin="",
-        ref=row["ref"],
+        ref=row["ref"], kind=row["kind"] or "message",
+        target=int(target) if target is not None else None, edited_at=row["edited_at"],
+        deleted=bool(row["deleted"]),
     )  # fmt: skip
 
 
