@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -10,12 +9,12 @@ from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from backend.auth.names import confusable_key
 from backend.auth.rooms import Role
 from backend.protocol import utc_timestamp
-from backend.storage.migrate import upgrade
+from backend.storage.engine import acquire, release
 from backend.storage.schema import push_follows, push_subscriptions, users
 
 
@@ -64,14 +63,14 @@ class UserStore:
     async def start(self) -> None:
         if not self.available:
             return
-        # The message store has usually migrated already; this is a no-op then, and makes the
-        # user store usable on its own (the `python -m backend.auth` command).
-        await asyncio.to_thread(upgrade, self.url)
-        self.engine = create_async_engine(self.url, pool_pre_ping=True)
+        # The message store's engine when it runs in this process (backend/storage/engine.py);
+        # on its own (the `python -m backend.auth` command) this migrates and creates it.
+        self.engine = await acquire(self.url)
 
     async def stop(self) -> None:
         if self.engine is not None:
-            await self.engine.dispose()
+            self.engine = None
+            await release(self.url)
 
     def _engine(self) -> AsyncEngine:
         if self.engine is None:

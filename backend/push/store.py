@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections import defaultdict
 from dataclasses import dataclass
@@ -10,10 +9,10 @@ from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from backend.protocol import utc_timestamp
-from backend.storage.migrate import upgrade
+from backend.storage.engine import acquire, release
 from backend.storage.schema import push_follows, push_subscriptions
 
 
@@ -40,20 +39,19 @@ class Subscription:
 
 
 class PushStore:
-    """Its own small engine on DATABASE_URL, like the user store."""
+    """Push subscriptions and follows, on the engine DATABASE_URL's other stores share."""
 
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine: AsyncEngine | None = None
 
     async def start(self) -> None:
-        # Usually a no-op (the message store migrated already); Alembic wants its own thread.
-        await asyncio.to_thread(upgrade, self.url)
-        self.engine = create_async_engine(self.url, pool_pre_ping=True)
+        self.engine = await acquire(self.url)  # shared: backend/storage/engine.py
 
     async def stop(self) -> None:
         if self.engine is not None:
-            await self.engine.dispose()
+            self.engine = None
+            await release(self.url)
 
     def _engine(self) -> AsyncEngine:
         assert self.engine is not None, "PushStore used before start()"

@@ -63,12 +63,13 @@ users = Table(
     Column("role", String(16), nullable=False),
     Column("created_at", String(32), nullable=False),
     # Migration 0005 (backend/auth/users.py): random and never reused, the token's `uid`.
-    Column("id", String(32), nullable=False, unique=True),
+    Column("id", String(32), nullable=False),
     # The token's `ver`: logout and password changes bump it, refusing every older token.
     Column("token_version", Integer, nullable=False, server_default="0"),
     Column("disabled", Boolean, nullable=False, server_default=false()),
     # UTS #39 skeleton of the username (backend/auth/names.confusable_key), for guest names.
     Column("name_key", String(128), nullable=False, index=True),
+    Index("ux_users_id", "id", unique=True),
 )
 
 # Web Push (migration 0003, backend/push/store.py). No foreign key to users: tokens issued by

@@ -7,15 +7,13 @@ import contextlib
 import logging
 from collections import deque
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-from sqlalchemy import delete, event, func, select
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from backend.messages import Draft, Envelope
 from backend.storage.base import Position, StorageError, Store, Window
-from backend.storage.migrate import upgrade
+from backend.storage.engine import acquire, release
 from backend.storage.schema import messages, room_log
 from backend.storage.writer import Item, Writer, envelope_of
 
@@ -36,11 +34,7 @@ class SqlStore(Store):
         self._committer: Writer | None = None
 
     async def start(self) -> None:
-        # Alembic runs its own event loop; give it a thread of its own.
-        await asyncio.to_thread(upgrade, self.url)
-        self.engine = create_async_engine(self.url, pool_pre_ping=True)
-        if make_url(self.url).get_backend_name() == "sqlite":
-            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+        self.engine = await acquire(self.url)
         self._committer = Writer(self.engine)
         self._writer = asyncio.get_running_loop().create_task(
             self._write_forever(), name="store-writer"
@@ -53,7 +47,8 @@ class SqlStore(Store):
             with contextlib.suppress(asyncio.CancelledError):
                 await self._writer
         if self.engine is not None:
-            await self.engine.dispose()
+            self.engine = None
+            await release(self.url)
 
     def append(self, draft: Draft) -> asyncio.Future[Envelope]:
         done: asyncio.Future[Envelope] = asyncio.get_running_loop().create_future()
@@ -146,13 +141,3 @@ class SqlStore(Store):
 def _unavailable(exc: Exception) -> StorageError:
     log.warning("reading the store failed: %s", type(exc).__name__)
     return StorageError("the message store is unavailable; retry later", "storage_unavailable")
-
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # WAL lets history reads run beside the writer; FULL makes each commit (one per batch)
-    # survive power loss, which is what an ack promises.
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=FULL")
-    cursor.execute("PRAGMA busy_timeout=5000")
-    cursor.close()
