@@ -26,6 +26,10 @@ log = logging.getLogger("desafio.gate")
 
 # How long a refused client may take to read its answer and close before we abort the socket.
 REFUSAL_LINGER_SECONDS = 1.0
+# At MAX_CONNECTIONS, this many more sockets are let in for the health and metrics endpoints
+# only: a liveness probe must not fail (and restart the process) because clients filled it.
+PROBE_RESERVE = 16
+PROBE_PATHS = frozenset({b"/healthz", b"/readyz", b"/metrics"})
 
 
 def http_error(status: int, code: str, detail: str) -> bytes:
@@ -46,6 +50,7 @@ class GatedHttpProtocol(HttpToolsProtocol):
     """Counts the socket from accept, and bounds how long and how large a request head may be."""
 
     occupancy: ClassVar[Occupancy]
+    probes: ClassVar[Occupancy]
     handshake_timeout: ClassVar[float]
     max_head_bytes: ClassVar[int]
     max_body_bytes: ClassVar[int]
@@ -60,6 +65,7 @@ class GatedHttpProtocol(HttpToolsProtocol):
         )
         attributes = {
             "occupancy": occupancy,
+            "probes": Occupancy(PROBE_RESERVE, PROBE_RESERVE),
             "handshake_timeout": settings.handshake_timeout_seconds,
             "max_head_bytes": settings.max_request_head_bytes,
             "max_body_bytes": settings.max_request_body_bytes,
@@ -69,7 +75,8 @@ class GatedHttpProtocol(HttpToolsProtocol):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.address: str | None = None
-        self.counted = False
+        # Where this socket is counted: the occupancy, or (at capacity) the probes' reserve.
+        self.ledger: Occupancy | None = None
         self.refused = False
         self.upgraded = False
         self.head_done = False
@@ -81,17 +88,22 @@ class GatedHttpProtocol(HttpToolsProtocol):
         super().connection_made(transport)
         self.address = self.client[0] if self.client else None
         refusal = self.occupancy.enter(self.address)
-        if refusal is not None:
+        if refusal is None:
+            self.ledger = self.occupancy
+        elif refusal[0] == 503 and self.probes.enter(self.address) is None:
+            self.ledger = (
+                self.probes
+            )  # at capacity: in, for a probe path only (on_headers_complete)
+        else:
             self.refuse(*refusal)
             return
-        self.counted = True
         self._arm()
 
     def release(self) -> None:
         """The TCP connection is gone: it no longer counts (called once, from either protocol)."""
-        if self.counted:
-            self.counted = False
-            self.occupancy.leave(self.address)
+        if self.ledger is not None:
+            self.ledger.leave(self.address)
+            self.ledger = None
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
@@ -140,6 +152,9 @@ class GatedHttpProtocol(HttpToolsProtocol):
 
     def on_headers_complete(self) -> None:
         self.head_done = True
+        if self.ledger is self.probes and self.url.split(b"?", 1)[0] not in PROBE_PATHS:
+            self.refuse(503, "unavailable", "server is at capacity; retry later")
+            return
         length = next((value for name, value in self.headers if name == b"content-length"), None)
         # httptools has checked that it is a number; a long one is over any limit (and int()
         # of thousands of digits is refused by Python itself).

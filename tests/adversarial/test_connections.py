@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 
+import httpx
 import websocket
 
 from tests.adversarial.harness import (
@@ -107,3 +108,16 @@ def test_half_open_handshakes_hold_a_slot_only_until_their_deadline(
                 break
             time.sleep(0.05)
         assert isinstance(fresh, websocket.WebSocket)
+
+
+def test_at_capacity_health_probes_are_still_answered(make_server: ServerFactory) -> None:
+    server = make_server({"MAX_CONNECTIONS": "4"})
+    clients = [open_ws(server) for _ in range(4)]
+    assert all(isinstance(c, websocket.WebSocket) for c in clients)
+    assert open_ws(server) == 503
+    # A liveness probe that failed here would restart a process that is only busy.
+    for path in ("/healthz", "/readyz", "/metrics"):
+        assert httpx.get(server.http + path).status_code == 200, path
+    refused = httpx.get(server.http + "/rooms/r/messages")
+    assert refused.status_code == 503
+    assert refused.json()["error"]["code"] == "unavailable"
