@@ -1,35 +1,7 @@
-"""Exponential backoff with jitter, so a fleet of dashboards does not retry in lockstep."""
+"""The dashboard's reconnect backoff is the project's one backoff (backend/backoff.py)."""
 
 from __future__ import annotations
 
-import random
-from collections.abc import Callable
+from backend.backoff import Backoff
 
-
-class Backoff:
-    """Delays initial, initial*factor, ... up to `maximum`, each cut by a random share <= jitter."""
-
-    def __init__(
-        self,
-        initial: float = 0.5,
-        maximum: float = 8.0,
-        factor: float = 2.0,
-        jitter: float = 0.2,
-        rng: Callable[[], float] = random.random,
-    ) -> None:
-        self.initial = initial
-        self.maximum = maximum
-        self.factor = factor
-        self.jitter = jitter
-        self._rng = rng
-        self._current = initial
-
-    def next(self) -> float:
-        """The delay before the next attempt; each call grows the one after it."""
-        delay = self._current
-        self._current = min(self._current * self.factor, self.maximum)
-        return delay * (1.0 - self.jitter * self._rng())
-
-    def reset(self) -> None:
-        """After a success the next failure starts from the shortest delay again."""
-        self._current = self.initial
+__all__ = ["Backoff"]

@@ -26,12 +26,14 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
+from backend.backoff import Backoff
 from backend.broker.base import Broker, ClusterPresence
 from backend.cluster import keys
-from backend.cluster.health import Backoff, Health
+from backend.cluster.health import Health
 from backend.cluster.presence import RedisPresence
 from backend.cluster.stats import PublishCounter
 from backend.messages import Envelope, Resync
+from backend.tasks import supervise
 
 log = logging.getLogger("desafio.broker")
 
@@ -109,9 +111,8 @@ class RedisBroker(Broker):
             await self._resolve()
             self._health.ok()
         self._presence.start()
-        loop = asyncio.get_running_loop()
-        self._reader = loop.create_task(self._read_forever(), name="xread")
-        self._appender = loop.create_task(self._append_forever(), name="xadd")
+        self._reader = supervise("redis-reader", self._read_forever)
+        self._appender = supervise("redis-appender", self._append_forever)
 
     async def disconnect(self) -> None:
         self._closing = True
@@ -157,7 +158,7 @@ class RedisBroker(Broker):
 
     async def _append_forever(self) -> None:
         """XADD what this instance committed, in commit order, pipelined; retried on failure."""
-        backoff = Backoff()
+        backoff = Backoff(initial=0.1, maximum=2.0)
         while not self._closing or self._outbox:
             await self._outbox_ready.wait()
             self._outbox_ready.clear()
@@ -196,7 +197,7 @@ class RedisBroker(Broker):
                 self._unresolved.discard(key)
 
     async def _read_forever(self) -> None:
-        backoff = Backoff()
+        backoff = Backoff(initial=0.1, maximum=2.0)
         missed = False
         while not self._closing:
             while self._queue.qsize() > QUEUED:

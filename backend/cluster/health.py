@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import random
 
 log = logging.getLogger("desafio.cluster")
 
@@ -29,21 +28,3 @@ class Health:
         if not self._outage_logged:
             log.warning("redis unreachable while %s: %r; retrying with backoff", doing, exc)
             self._outage_logged = True
-
-
-class Backoff:
-    """Exponential delays with jitter, capped: instances do not hammer a recovering Redis in step,
-    and none waits longer than `cap` seconds to notice that it is back."""
-
-    def __init__(self, first: float = 0.1, cap: float = 2.0) -> None:
-        self.first = first
-        self.cap = cap
-        self._next = first
-
-    def next(self) -> float:
-        delay = self._next
-        self._next = min(self._next * 2, self.cap)
-        return delay * random.uniform(0.5, 1.0)
-
-    def reset(self) -> None:
-        self._next = self.first

@@ -23,6 +23,7 @@ from backend.cluster import keys, scripts
 from backend.cluster.health import Health
 from backend.cluster.stats import PublishCounter, merge
 from backend.identity import Sender
+from backend.tasks import supervise
 
 log = logging.getLogger("desafio.cluster")
 
@@ -66,7 +67,7 @@ class RedisPresence(ClusterPresence):
         self._on_event = on_event
 
     def start(self) -> None:
-        self._beating = asyncio.get_running_loop().create_task(self._beat_forever(), name="beat")
+        self._beating = supervise("presence-heartbeat", self._beat_forever)
 
     async def stop(self) -> None:
         """Stop beating and withdraw our members at once (announcing them as leaves)."""

@@ -12,6 +12,7 @@ from typing import Any
 
 import orjson
 
+from backend import tasks
 from backend.broker import Broker, Resync
 from backend.config import Settings
 from backend.hub.connection import Connection, Mode, QueueLimits
@@ -29,6 +30,7 @@ from backend.messages import Envelope
 from backend.metrics import Metrics
 from backend.storage import Store
 from backend.storage.retention import enforce_retention
+from backend.tasks import supervise
 
 log = logging.getLogger("desafio.hub")
 
@@ -78,12 +80,12 @@ class Hub:
         self.draining = False
         self.flusher = Flusher()
         self.presence = PresenceFanout(self.rooms)
-        self.typing = TypingRelay(self.rooms)  # ephemeral "is typing" notices, never stored
         metrics.watch(
             lambda: (conn.queued for conn in self.connections.values()),
             broker.backlog,
             lambda: broker.available,
         )
+        self.typing = TypingRelay(self.rooms)  # ephemeral "is typing" notices, never stored
         # Cluster (redis://): presence and /stats span every instance; None with memory://.
         self.cluster = broker.presence()
         if self.cluster is not None:
@@ -95,17 +97,17 @@ class Hub:
         s = self.settings
         await self.store.start()
         await self.broker.connect()
-        loop = asyncio.get_running_loop()
-        self._pump = loop.create_task(self._run_pump(), name="hub-pump")
+        self._pump = supervise("hub-pump", self._run_pump)
         if s.retention_max_age_seconds or s.retention_max_per_room:
-            self._retention = loop.create_task(
-                enforce_retention(
+            self._retention = supervise(
+                "retention",
+                partial(
+                    enforce_retention,
                     self.store,
                     s.retention_max_age_seconds,
                     s.retention_max_per_room,
                     s.retention_interval_seconds,
                 ),
-                name="retention",
             )
         self.ready = True
 
@@ -131,9 +133,8 @@ class Hub:
         for conn in list(self.connections.values()):
             conn.flush_now()
             conn.close(1001, "server shutting down")
-        for task in (self._pump, self._retention):
-            if task is not None:
-                task.cancel()
+        await tasks.stop(self._pump, self._retention)
+        self.sequencer.stop()
         await self.broker.disconnect()
         await self.store.stop()
 
@@ -230,7 +231,9 @@ class Hub:
     ) -> asyncio.Future[Envelope]:
         """Store a message; its fan-out follows the commit. See Publisher.publish."""
         self.metrics.messages_in.labels(conn.mode.value).inc()
-        outcome = self.publisher.publish(conn.sender, conn.key, room, text, data, ref)
+        outcome = self.publisher.publish(
+            conn.sender, conn.key, room, text, data, ref, quota_key=conn.quota_key
+        )
         self.metrics.time_store_write(outcome)
         return outcome
 

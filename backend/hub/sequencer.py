@@ -67,6 +67,11 @@ class Sequencer:
         # Otherwise (store down, nothing arrived yet) the first arrival sets the position.
         self._drain(room, feed)
 
+    def stop(self) -> None:
+        """Forget every room (shutdown): no fill may outlive the hub."""
+        for room in list(self.feeds):
+            self.close(room)
+
     def close(self, room: str) -> None:
         feed = self.feeds.pop(room, None)
         if feed is not None and feed.filling is not None:

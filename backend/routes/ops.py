@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.responses import JSONResponse, Response
 
+from backend import tasks
 from backend.deps import HubDep
 from backend.hub.stats import snapshot
 from backend.protocol import json_schema
@@ -29,8 +30,9 @@ async def healthz() -> dict[str, str]:
 
 @router.get("/readyz")
 async def readyz(hub: HubDep) -> Response:
-    """Ready to take WebSocket clients: the hub runs and its broker is connected."""
-    if hub.ready and hub.broker.available:
+    """Ready to take WebSocket clients: the hub runs, its broker is connected, and no
+    supervised task is down (backend/tasks.py)."""
+    if hub.ready and hub.broker.available and not tasks.failing:
         return JSONResponse({"status": "ready"})
     return JSONResponse({"status": "not ready"}, status_code=503)
 

@@ -16,6 +16,7 @@ from backend.storage.base import Position, StorageError, Store, Window
 from backend.storage.engine import acquire, release
 from backend.storage.schema import messages, room_log
 from backend.storage.writer import Item, Writer, envelope_of
+from backend.tasks import supervise
 
 log = logging.getLogger("desafio.storage")
 
@@ -36,9 +37,7 @@ class SqlStore(Store):
     async def start(self) -> None:
         self.engine = await acquire(self.url)
         self._committer = Writer(self.engine)
-        self._writer = asyncio.get_running_loop().create_task(
-            self._write_forever(), name="store-writer"
-        )
+        self._writer = supervise("store-writer", self._write_forever)
 
     async def stop(self) -> None:
         await self.flush()
