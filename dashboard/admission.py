@@ -17,6 +17,7 @@ from dashboard.auth import (
     FeedAuth,
     LoginFailed,
     bearer,
+    token_claims,
 )
 from dashboard.settings import DashboardSettings
 from dashboard.sockets import refusal_detail
@@ -28,6 +29,12 @@ class NotAdmitted(Exception):
     def __init__(self, message: str, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+def observes(settings: DashboardSettings, token: str | None) -> bool:
+    """Whether the feed connects as an observer nobody sees: only an admin token may (the
+    backend checks; the claim is read here only to avoid a refused handshake)."""
+    return settings.observe and token is not None and token_claims(token).get("role") == "admin"
 
 
 def open_feed(
@@ -44,7 +51,10 @@ def open_feed(
     if token is None and config is not None and config.auth_required:
         # A JSON connection without a token would only be held, then closed: do not open one.
         raise NotAdmitted(MISSING_CREDENTIALS)
-    query = urlencode({"format": "json", "name": settings.feed_name})
+    params = {"format": "json", "name": settings.feed_name}
+    if observes(settings, token):
+        params["observe"] = "1"
+    query = urlencode(params)
     # A header rather than ?token=: URLs end up in access logs.
     header = bearer(token) if token else {}
     try:

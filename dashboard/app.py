@@ -21,30 +21,17 @@ if _ROOT not in sys.path:
 
 import streamlit as st  # noqa: E402
 
+from dashboard.adminpanel import render_admin  # noqa: E402
+from dashboard.charts import viewer_zone  # noqa: E402
 from dashboard.feed import FeedClient  # noqa: E402
+from dashboard.feedpanel import FEED_CSS, feed_controls, shown_messages  # noqa: E402
+from dashboard.health import tiles, tiles_html  # noqa: E402
+from dashboard.panels import render_charts, render_tables  # noqa: E402
 from dashboard.sendbox import current_viewer, render_send_box  # noqa: E402
 from dashboard.settings import DashboardSettings  # noqa: E402
 from dashboard.store import LinkState  # noqa: E402
-from dashboard.view import (  # noqa: E402
-    ALL_ROOMS,
-    banner,
-    connection_series,
-    feed_html,
-    feed_rows,
-    rate_series,
-    room_options,
-    rooms_rows,
-)
+from dashboard.view import ALL_ROOMS, banner, feed_html, feed_rows, local_clock  # noqa: E402
 from dashboard.visibility import RoomVisibility  # noqa: E402
-
-FEED_CSS = """<style>
-table.feed {width: 100%; border-collapse: collapse; font-size: 0.9rem;}
-table.feed th {text-align: left; opacity: 0.7; font-weight: 500;}
-table.feed td, table.feed th {padding: 0.2rem 0.5rem; border-bottom: 1px solid #8883;}
-td.feed-time {font-family: monospace; white-space: nowrap;}
-td.feed-room {font-weight: 600; white-space: nowrap;}
-td.feed-text {word-break: break-word;}
-</style>"""
 
 
 def _stop_client(client: FeedClient) -> None:
@@ -62,8 +49,13 @@ def feed_client(backend_url: str) -> FeedClient:
     return client
 
 
+def zone() -> str:
+    """The viewer's time zone (their browser's), UTC when the browser did not say."""
+    return viewer_zone(st.context.timezone)
+
+
 def render_status(client: FeedClient, settings: DashboardSettings) -> None:
-    """The connection banner and the backend's own counts."""
+    """The connection banner, the health tiles and the backend's own counts."""
     snap = client.snapshot()
     state = banner(snap.link, settings.backend_url)
     show: dict[str, Callable[[str], object]] = {
@@ -73,6 +65,9 @@ def render_status(client: FeedClient, settings: DashboardSettings) -> None:
         "info": st.info,
     }
     show[state.kind](state.text)
+    connected = snap.link.state is LinkState.CONNECTED
+    values = snap.figures.values if snap.figures else {}
+    st.html(tiles_html(tiles(values, connected)))
     stats = snap.stats
     if stats is None:
         st.caption("No figures from /stats yet.")
@@ -84,30 +79,16 @@ def render_status(client: FeedClient, settings: DashboardSettings) -> None:
     cols[3].metric("Messages/s", f"{stats.messages_per_second:.1f}")
     cols[4].metric("Rooms", len(stats.rooms))
     age = time.time() - stats.at
-    connected = snap.link.state is LinkState.CONNECTED
     stale = "" if connected else f" Last known figures, {age:.0f}s old."
-    st.caption(
-        f"From /stats of instance {stats.instance}; counts include this dashboard's own feed "
-        f"connection.{stale}"
+    who = (
+        "this dashboard observes unseen (not counted)"
+        if snap.observing
+        else "counts include this dashboard's own feed connection (no admin token: it is seen)"
     )
-
-
-def render_charts(client: FeedClient) -> None:
-    """Messages per second and connections over the last minutes, then the rooms table."""
-    snap = client.snapshot()
-    left, right = st.columns(2)
-    with left:
-        st.markdown("**Messages per second**")
-        st.line_chart(rate_series(snap.series), x="time", height=220)
-    with right:
-        st.markdown("**Connections**")
-        st.line_chart(connection_series(snap.series), x="time", height=220)
-    st.markdown("**Rooms**")
-    rows = rooms_rows(snap.stats, snap.room_rates)
-    if rows:
-        st.dataframe(rows, hide_index=True)
-    else:
-        st.caption("No rooms.")
+    st.caption(
+        f"From /stats of instance {stats.instance} at {local_clock(stats.at, zone())} "
+        f"({zone()}); {who}.{stale}"
+    )
 
 
 @st.cache_resource(show_spinner=False, on_release=RoomVisibility.close)
@@ -117,7 +98,8 @@ def room_visibility(backend_url: str) -> RoomVisibility:
 
 
 def render_feed(client: FeedClient, settings: DashboardSettings) -> None:
-    """The newest messages first, optionally of one room: only rooms this visitor may read.
+    """The newest messages first: paused or live, filtered and searched; only rooms this
+    visitor may read.
 
     The feed's own token (DASHBOARD_TOKEN may be an admin's) reads everything; what a visitor
     sees is decided by the visitor's credentials alone: none (open rooms only) or the send
@@ -129,21 +111,28 @@ def render_feed(client: FeedClient, settings: DashboardSettings) -> None:
     readable = room_visibility(settings.backend_url).readable(
         listed, viewer.token if viewer else None
     )
-    messages = [m for m in snap.messages if m.room in readable]
-    chosen = st.session_state.get("feed_room")
-    options = room_options(readable, None, chosen if chosen in readable else None)
-    if chosen is not None and chosen not in options:
-        st.session_state.feed_room = ALL_ROOMS  # the visitor logged out: the room is hidden now
-    room = st.selectbox("Room", options, key="feed_room")
+    controls = feed_controls(readable)
+    messages = [m for m in shown_messages(snap, controls.paused) if m.room in readable]
     shown = [r for r in snap.rooms if r in readable]
     following = ", ".join(shown) or "nothing yet"
     st.caption(
         f"Following {len(shown)} room(s): {following}. Keeps the last {settings.feed_size} "
-        f"messages; {snap.received} received since start."
+        f"messages for search; {snap.received} received since start."
     )
+    for at, room, text in snap.notices:
+        if room in readable:
+            st.warning(f"{local_clock(at, zone())} · room {room}: {text}.")
     if viewer is None:
         st.caption("Showing open rooms only; log in to see the rooms your account may read.")
-    st.html(FEED_CSS + feed_html(feed_rows(messages, room or ALL_ROOMS)))
+    rows = feed_rows(
+        messages,
+        controls.room or ALL_ROOMS,
+        settings.feed_rows,
+        zone(),
+        controls.search,
+        controls.sender,
+    )
+    st.html(FEED_CSS + feed_html(rows, zone()))
 
 
 def main() -> None:
@@ -151,17 +140,23 @@ def main() -> None:
     settings = DashboardSettings.from_env()
     client = feed_client(settings.backend_url)
     every = timedelta(seconds=settings.refresh_seconds)
+    charts_every = timedelta(seconds=settings.chart_refresh_seconds)
     st.title("WebSocket_DeSafio · live operations")
     st.fragment(render_status, run_every=every)(client, settings)
     charts_col, feed_col = st.columns([3, 2])
     with charts_col:
-        st.fragment(render_charts, run_every=every)(client)
+        span = st.radio("Time range", ["5 min", "1 h", "24 h"], horizontal=True, key="range")
+        st.fragment(render_charts, run_every=charts_every)(client, span or "5 min", zone())
+        st.fragment(render_tables, run_every=every)(client, zone())
     with feed_col:
         st.subheader("Send a message")
         config = client.auth_config
-        render_send_box(settings, auth_required=config is not None and config.auth_required)
+        auth_required = config is not None and config.auth_required
+        render_send_box(settings, auth_required=auth_required)
         st.subheader("Live feed")
         st.fragment(render_feed, run_every=every)(client, settings)
+    with st.expander("Admin: connections, kick, presence and history per room"):
+        render_admin(settings, zone(), auth_required)
 
 
 main()

@@ -16,11 +16,12 @@ from typing import Any
 import httpx
 import websocket
 
-from dashboard.admission import NotAdmitted, open_feed
+from dashboard.admission import NotAdmitted, observes, open_feed
 from dashboard.auth import AuthConfig, FeedAuth, fetch_auth_config
 from dashboard.backoff import Backoff
 from dashboard.following import Following
 from dashboard.history import HistorySource, HttpHistory
+from dashboard.metrics import Scrape, derive, fetch_metrics
 from dashboard.settings import DashboardSettings
 from dashboard.sockets import TOKEN_EXPIRED, ClosedByPeer, close_quietly, describe, recv_text
 from dashboard.stats import fetch_stats
@@ -33,6 +34,9 @@ QUIET_PING = 15.0  # seconds without frames before an application ping
 DEAD_AFTER = 45.0  # seconds without frames (not even a pong) before the link counts as lost
 FAILURES_BEFORE_DOWN = 3  # failed reconnects before "reconnecting" becomes "backend down"
 MAX_HISTORY = 500  # the most messages the history endpoint returns at once
+# A connection that ends sooner than this after it opened was not a success: the next attempt
+# waits the growing backoff, so a room the backend cannot serve never makes a tight loop.
+STABLE_SECONDS = 10.0
 
 
 class LinkLost(Exception):
@@ -57,6 +61,7 @@ class FeedClient:
             settings.default_room, settings.max_rooms, settings.history_on_join
         )
         self._resumed = False
+        self._scrape: Scrape | None = None
         self.connections = 0  # feed connections opened so far (a renewed token needs none)
 
     def start(self) -> FeedClient:
@@ -106,9 +111,9 @@ class FeedClient:
                 self._tried.set()
                 self._stop.wait(delay)
                 continue
-            backoff.reset()
             failures = 0
             self.connections += 1
+            opened = time.monotonic()
             log.info("feed connected to %s", self.settings.ws_url)
             self.store.set_link(Link(LinkState.CONNECTED))
             self._tried.set()
@@ -124,7 +129,12 @@ class FeedClient:
                 if isinstance(exc, ClosedByPeer) and exc.code == TOKEN_EXPIRED:
                     self.auth.forget()
                 log.warning("feed connection lost: %s", describe(exc))
-                self.store.set_link(Link(LinkState.RECONNECTING, describe(exc)))
+                if time.monotonic() - opened >= STABLE_SECONDS:
+                    backoff.reset()
+                delay = 0.0 if self._stop.is_set() else backoff.next()
+                retry_at = time.monotonic() + delay
+                self.store.set_link(Link(LinkState.RECONNECTING, describe(exc), 0, retry_at))
+                self._stop.wait(delay)
             finally:
                 close_quietly(ws)
             self._resumed = True
@@ -133,7 +143,11 @@ class FeedClient:
         # The last known answer survives an outage: the send box keeps its login form.
         config = fetch_auth_config(self._http, self.settings.backend_url)
         self.auth_config = config or self.auth_config
-        return open_feed(self.settings, self.auth, self.auth_config, RECV_TIMEOUT + 4.5)
+        ws = open_feed(self.settings, self.auth, self.auth_config, RECV_TIMEOUT + 4.5)
+        observing = observes(self.settings, self.auth.cached())
+        self.following.own = 0 if observing else 1
+        self.store.set_observing(observing)
+        return ws
 
     def _follow(self, ws: websocket.WebSocket) -> None:
         ws.settimeout(RECV_TIMEOUT)
@@ -176,7 +190,15 @@ class FeedClient:
             log.warning("/stats unavailable: %s", describe(exc))
             return
         self.store.add_sample(sample)
-        for change in self.following.replan(sample.rooms):
+        try:
+            scrape = fetch_metrics(self._http, self.settings.backend_url, sample.at)
+        except (httpx.HTTPError, ValueError) as exc:
+            log.warning("/metrics unavailable: %s", describe(exc))
+            scrape = None
+        figures = derive(scrape, self._scrape) if scrape is not None else None
+        self._scrape = scrape or self._scrape
+        self.store.add_point(sample, figures)
+        for change in self.following.replan(sample.rooms, sample.at):
             ws.send(json.dumps(change))
         self.store.set_rooms(self.following.rooms)
 
@@ -186,9 +208,15 @@ class FeedClient:
             self._record(obj)
         elif kind == "subscribed":
             room = str(obj["room"])
-            self.following.subscribed(room)
+            self.following.subscribed(room, obj.get("epoch"))
             self.store.set_rooms(self.following.rooms)
             if obj.get("recovered") is False:
+                reason = str(obj.get("reason") or "unknown")
+                self.store.notice(
+                    time.time(),
+                    room,
+                    f"missed messages could not be replayed ({reason}); reloaded the latest",
+                )
                 self._reload(room)
         elif kind == "error":
             # A refused subscribe (too_many_rooms, say) stays pending until the next connection,

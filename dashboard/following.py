@@ -23,11 +23,16 @@ class Following:
         self.default_room = default_room
         self.max_rooms = max_rooms
         self.history_on_join = history_on_join
+        # How many of a room's counted members are the feed itself: 0 while it observes.
+        self.own = 1
         self._followed: set[str] = set()
         self._pending: set[str] = set()
         # Per room followed at least once, the last message id seen (0: none yet): a later
         # subscribe resumes after it, and a message at or below it is one already shown.
         self.last_ids: dict[str, int] = {}
+        # The room log's epoch as the backend last named it: sent back with `since`, so that a
+        # reset log (new epoch) answers `recovered: false` instead of replaying the wrong ids.
+        self.epochs: dict[str, str] = {}
 
     @property
     def rooms(self) -> tuple[str, ...]:
@@ -47,22 +52,30 @@ class Following:
         if room in self.last_ids:
             # Everything after the last message seen, then live: no gap, no duplicate.
             frame["since"] = self.last_ids[room]
+            if room in self.epochs:
+                frame["epoch"] = self.epochs[room]
         elif self.history_on_join > 0:
             frame["history"] = self.history_on_join
         return frame
 
-    def replan(self, listed: Mapping[str, RoomFigures]) -> Iterator[Frame]:
+    def replan(
+        self, listed: Mapping[str, RoomFigures], now: float | None = None
+    ) -> Iterator[Frame]:
         """Frames that join the busiest rooms /stats lists and leave those the feed is alone in."""
         following = self._followed | self._pending
-        join, leave = plan_rooms(listed, following, self.default_room, self.max_rooms)
+        join, leave = plan_rooms(
+            listed, following, self.default_room, self.max_rooms, own=self.own, now=now
+        )
         for room in join:
             yield self.subscribe(room)
         for room in leave:
             self._followed.discard(room)
             yield {"type": "unsubscribe", "room": room}
 
-    def subscribed(self, room: str) -> None:
-        """The backend confirmed `room`."""
+    def subscribed(self, room: str, epoch: object = None) -> None:
+        """The backend confirmed `room` (naming its log's epoch, if it did)."""
+        if isinstance(epoch, str):
+            self.epochs[room] = epoch
         self._pending.discard(room)
         self._followed.add(room)
         self.last_ids.setdefault(room, 0)

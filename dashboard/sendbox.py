@@ -48,14 +48,14 @@ def _send(ws_url: str) -> None:
         state.send_text = ""
 
 
-def _login(backend_url: str) -> None:
+def _login(backend_url: str, prefix: str = "login") -> None:
     state = st.session_state
-    password = state.login_password
+    password = state[f"{prefix}_password"]
     # The password is not kept in the session once used, whatever the answer.
-    state.login_password = ""
+    state[f"{prefix}_password"] = ""
     with httpx.Client(timeout=5.0) as http:
         try:
-            state[VIEWER] = login(http, backend_url, state.login_user, password)
+            state[VIEWER] = login(http, backend_url, state[f"{prefix}_user"], password)
         except LoginFailed as exc:
             state.login_error = str(exc)
             return
@@ -68,14 +68,22 @@ def _logout() -> None:
         st.session_state.pop(key, None)
 
 
-def render_login(settings: DashboardSettings) -> None:
-    with st.form("login", border=True):
-        st.caption("The backend requires authentication: log in to send messages.")
-        st.text_input("Username", key="login_user", autocomplete="username")
+def render_login(
+    settings: DashboardSettings,
+    prefix: str = "login",
+    caption: str = "The backend requires authentication: log in to send messages.",
+) -> None:
+    """A login form; its widgets' keys start with `prefix` (two forms may share a page)."""
+    with st.form(prefix, border=True):
+        st.caption(caption)
+        st.text_input("Username", key=f"{prefix}_user", autocomplete="username")
         st.text_input(
-            "Password", type="password", key="login_password", autocomplete="current-password"
+            "Password",
+            type="password",
+            key=f"{prefix}_password",
+            autocomplete="current-password",
         )
-        st.form_submit_button("Log in", on_click=_login, args=(settings.backend_url,))
+        st.form_submit_button("Log in", on_click=_login, args=(settings.backend_url, prefix))
     error = st.session_state.get("login_error")
     if error:
         st.error(error)

@@ -8,7 +8,13 @@ from collections import deque
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from dashboard.metrics import Figures
 from dashboard.stats import RoomRates, SeriesPoint, StatsSample, point_of
+from dashboard.timeline import Point, Timeline
+
+# Busiest rooms kept per chart point: the per-room charts' memory bound.
+ROOMS_PER_POINT = 8
+NOTICES = 20
 
 
 class LinkState(StrEnum):
@@ -50,6 +56,10 @@ class Snapshot:
     room_rates: dict[str, float] = field(default_factory=dict)
     rooms: tuple[str, ...] = ()  # rooms the feed is subscribed to
     received: int = 0
+    figures: Figures | None = None  # from /metrics, the last interval
+    # (wall clock, room, text): what the feed could not do, newest last (recovery failures).
+    notices: tuple[tuple[float, str, str], ...] = ()
+    observing: bool = False  # the feed connection is an observer nobody sees
 
 
 def _timestamp(message: FeedMessage) -> str:
@@ -74,6 +84,10 @@ class LiveStore:
         self._room_rates: dict[str, float] = {}
         self._rooms: tuple[str, ...] = ()
         self._received = 0
+        self._figures: Figures | None = None
+        self._notices: deque[tuple[float, str, str]] = deque(maxlen=NOTICES)
+        self._observing = False
+        self.timeline = Timeline()
 
     def add_message(self, message: FeedMessage) -> None:
         if len(message.text) > self._text_limit:
@@ -98,6 +112,43 @@ class LiveStore:
             self._room_rates = rates
             self._series.append(point_of(sample))
 
+    def add_point(self, sample: StatsSample, figures: Figures | None) -> None:
+        """A chart point: /stats' figures, /metrics' (when read) and the busiest rooms."""
+        with self._lock:
+            rates = dict(self._room_rates)
+            self._figures = figures
+        values: dict[str, float | None] = {
+            "messages/s": sample.messages_per_second,
+            "connections": float(sample.connections),
+            "text": float(sample.text_connections),
+            "json": float(sample.json_connections),
+            **(figures.values if figures else {}),
+        }
+        busiest = sorted(
+            sample.rooms.items(), key=lambda kv: (-rates.get(kv[0], 0.0), -kv[1].connections)
+        )[:ROOMS_PER_POINT]
+        rooms = {room: (rates.get(room, 0.0), f.connections) for room, f in busiest}
+        point = Point(sample.at, values, rooms, sample.instance)
+        with self._lock:
+            self.timeline.add(point)
+
+    def points(self, label: str, now: float) -> list[Point]:
+        with self._lock:
+            return self.timeline.points(label, now)
+
+    def notice(self, at: float, room: str, text: str) -> None:
+        with self._lock:
+            self._notices.append((at, room, text))
+
+    def set_observing(self, observing: bool) -> None:
+        with self._lock:
+            self._observing = observing
+
+    def messages_of(self) -> tuple[FeedMessage, ...]:
+        """Every kept message, oldest first (search and pause read these)."""
+        with self._lock:
+            return tuple(self._messages)
+
     def set_link(self, link: Link) -> None:
         with self._lock:
             self._link = link
@@ -116,4 +167,7 @@ class LiveStore:
                 room_rates=dict(self._room_rates),
                 rooms=self._rooms,
                 received=self._received,
+                figures=self._figures,
+                notices=tuple(self._notices),
+                observing=self._observing,
             )

@@ -8,11 +8,12 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from html import escape
 from typing import Literal
+from zoneinfo import ZoneInfo
 
-from dashboard.stats import SeriesPoint, StatsSample
+from dashboard.stats import StatsSample
 from dashboard.store import FeedMessage, Link, LinkState
 
 ALL_ROOMS = "All rooms"
@@ -43,31 +44,45 @@ def banner(link: Link, backend_url: str, now: float | None = None) -> Banner:
     return Banner("error", f"Backend unavailable at {backend_url}{reason}.{retry}")
 
 
-def clock(ts: str) -> str:
-    """HH:MM:SS.mmm (UTC) of an ISO-8601 timestamp; the input unchanged if it is not one."""
+def clock(ts: str, zone: str = "UTC") -> str:
+    """HH:MM:SS.mmm (24-hour, in `zone`) of an ISO-8601 timestamp; unchanged if it is not one."""
     try:
-        return datetime.fromisoformat(ts).strftime("%H:%M:%S.%f")[:-3]
+        at = datetime.fromisoformat(ts)
     except ValueError:
         return ts
+    if at.tzinfo is not None:
+        at = at.astimezone(ZoneInfo(zone))
+    return at.strftime("%H:%M:%S.%f")[:-3]
 
 
 def feed_rows(
-    messages: Iterable[FeedMessage], room: str = ALL_ROOMS, limit: int = 200
+    messages: Iterable[FeedMessage],
+    room: str = ALL_ROOMS,
+    limit: int = 200,
+    zone: str = "UTC",
+    search: str = "",
+    sender: str = "",
 ) -> list[dict[str, str]]:
-    """Newest first (as given), filtered to one room unless ALL_ROOMS, at most `limit` rows."""
+    """Newest first (as given), filtered to one room unless ALL_ROOMS, to senders containing
+    `sender` and texts containing `search` (both case-insensitive), at most `limit` rows."""
+    needle, who = search.casefold().strip(), sender.casefold().strip()
     rows: list[dict[str, str]] = []
     for msg in messages:
         if room != ALL_ROOMS and msg.room != room:
             continue
+        if who and who not in msg.sender.casefold():
+            continue
+        if needle and needle not in msg.text.casefold():
+            continue
         rows.append(
-            {"time": clock(msg.ts), "room": msg.room, "sender": msg.sender, "text": msg.text}
+            {"time": clock(msg.ts, zone), "room": msg.room, "sender": msg.sender, "text": msg.text}
         )
         if len(rows) >= limit:
             break
     return rows
 
 
-def feed_html(rows: Sequence[dict[str, str]]) -> str:
+def feed_html(rows: Sequence[dict[str, str]], zone: str = "UTC") -> str:
     """The feed as an HTML table; every field escaped, so a message can never inject markup."""
     if not rows:
         return '<p class="feed-empty">No messages yet.</p>'
@@ -80,7 +95,7 @@ def feed_html(rows: Sequence[dict[str, str]]) -> str:
         "</tr>"
         for row in rows
     )
-    head = "<tr><th>time (UTC)</th><th>room</th><th>sender</th><th>text</th></tr>"
+    head = f"<tr><th>time ({escape(zone)})</th><th>room</th><th>sender</th><th>text</th></tr>"
     return f'<table class="feed"><thead>{head}</thead><tbody>{body}</tbody></table>'
 
 
@@ -98,8 +113,10 @@ def room_options(
     return [ALL_ROOMS, *sorted(listed)]
 
 
-def rooms_rows(stats: StatsSample | None, rates: dict[str, float]) -> list[dict[str, object]]:
-    """The rooms table: busiest first."""
+def rooms_rows(
+    stats: StatsSample | None, rates: dict[str, float], zone: str = "UTC"
+) -> list[dict[str, object]]:
+    """The rooms table: busiest first; rooms only publishers use have 0 connections."""
     if stats is None:
         return []
     ordered = sorted(
@@ -112,25 +129,14 @@ def rooms_rows(stats: StatsSample | None, rates: dict[str, float]) -> list[dict[
             "connections": figures.connections,
             "messages/s": round(rates.get(room, 0.0), 1),
             "messages": figures.messages,
-            "last message": clock(figures.last_message_at) if figures.last_message_at else "—",
+            "last message": (
+                clock(figures.last_message_at, zone) if figures.last_message_at else "—"
+            ),
         }
         for room, figures in ordered
     ]
 
 
-def rate_series(points: Sequence[SeriesPoint]) -> dict[str, list[object]]:
-    """Columns for the messages-per-second chart (time in local wall clock)."""
-    return {
-        "time": [datetime.fromtimestamp(p.at) for p in points],
-        "messages/s": [p.messages_per_second for p in points],
-    }
-
-
-def connection_series(points: Sequence[SeriesPoint]) -> dict[str, list[object]]:
-    """Columns for the connections chart: total, text and JSON clients."""
-    return {
-        "time": [datetime.fromtimestamp(p.at) for p in points],
-        "total": [p.connections for p in points],
-        "text": [p.text_connections for p in points],
-        "json": [p.json_connections for p in points],
-    }
+def local_clock(at: float, zone: str = "UTC") -> str:
+    """HH:MM:SS (24-hour, in `zone`) of `at`, epoch seconds."""
+    return datetime.fromtimestamp(at, UTC).astimezone(ZoneInfo(zone)).strftime("%H:%M:%S")

@@ -111,6 +111,9 @@ def test_a_gap_too_big_to_replay_is_filled_from_stored_history(
 
     want = ["before", *missed]
     eventually(lambda: oldest_first(feed, "lobby") == want, what="the reloaded messages, once")
+    # The page is told: the gap could not be replayed, the latest messages were reloaded.
+    [(_, room, text)] = feed.snapshot().notices
+    assert room == "lobby" and "too_far_behind" in text and "reloaded" in text
 
 
 def test_after_a_restart_on_an_empty_database_new_messages_are_not_taken_for_old_ones(
@@ -129,3 +132,5 @@ def test_after_a_restart_on_an_empty_database_new_messages_are_not_taken_for_old
     eventually(lambda: following(feed, "lobby"), timeout=20.0, what="the feed to reconnect")
     publish_acked(fresh.ws, "lobby", ["new 1"])
     eventually(lambda: oldest_first(feed, "lobby") == ["old 1", "old 2", "new 1"], what="new 1")
+    # The feed resumed with the old log's epoch: the backend said it could not recover.
+    assert [room for _, room, _ in feed.snapshot().notices] == ["lobby"]

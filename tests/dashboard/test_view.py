@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from dashboard.stats import RoomFigures, SeriesPoint, StatsSample
+from dashboard.stats import RoomFigures, StatsSample
 from dashboard.store import FeedMessage, Link, LinkState
 from dashboard.view import (
     ALL_ROOMS,
     banner,
-    connection_series,
     feed_html,
     feed_rows,
     room_options,
@@ -91,9 +90,3 @@ def test_rooms_rows_put_the_busiest_room_first() -> None:
         "last message": "01:54:18.123",
     }
     assert rows[1]["last message"] == "—"
-
-
-def test_connection_series_has_one_column_per_mode() -> None:
-    points = [SeriesPoint(0.0, 1.0, 3, 1, 2), SeriesPoint(1.0, 2.0, 4, 1, 3)]
-    columns = connection_series(points)
-    assert (columns["total"], columns["text"], columns["json"]) == ([3, 4], [1, 1], [2, 3])
