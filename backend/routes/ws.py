@@ -102,6 +102,13 @@ async def serve(websocket: WebSocket, crowded: Refusal | None = None) -> None:
         if bad_name is not None:
             refusal = _refuse(*bad_name)
     if refusal is not None:
+        # One line per refusal, with the reason (never the query string: it may hold a token).
+        log.info(
+            "refused a /ws handshake from %s: %d %s",
+            websocket.client.host if websocket.client else "?",
+            refusal.status_code,
+            bytes(refusal.body).decode(errors="replace"),
+        )
         await websocket.send_denial_response(refusal)
         return
 
@@ -121,6 +128,8 @@ async def serve(websocket: WebSocket, crowded: Refusal | None = None) -> None:
     # An authenticated connection is its token's user, whatever `name=` says.
     sender = identity.sender() if identity is not None else guest(name, guest_session)
     conn = hub.open(sender, mode, sink, observer)
+    if sender.guest and websocket.client is not None:
+        conn.quota_key = "addr:" + websocket.client.host  # guest ids are free to change
     session = Session(hub, conn, room or settings.default_room)
     access = session.access = ConnectionAccess(auth, conn, identity or anonymous(conn.name))
     code: int | None = None

@@ -54,8 +54,12 @@ def wait_healthy(proc: subprocess.Popen[bytes], url: str, what: str, timeout: fl
 class ServerProcess:
     """One backend process; `env` overrides settings (e.g. {"RATE_LIMIT_BURST": "5"})."""
 
-    def __init__(self, env: dict[str, str] | None = None, port: int | None = None) -> None:
+    def __init__(
+        self, env: dict[str, str] | None = None, port: int | None = None, log_to_file: bool = False
+    ) -> None:
         self.port = port or free_port()
+        # False: the server's log goes to the test's own stderr (pytest shows it on failure).
+        self.log_to_file = log_to_file
         # Each server gets its own SQLite file unless the test names a database.
         self.data_dir = tempfile.mkdtemp(prefix="desafio-test-")
         self.env = {
@@ -78,15 +82,29 @@ class ServerProcess:
         return f"ws://127.0.0.1:{self.port}/ws"
 
     def start(self, timeout: float = 20.0) -> ServerProcess:
+        path = os.path.join(self.data_dir, "server.log")
+        log = open(path, "ab") if self.log_to_file else None  # noqa: SIM115 - closed below
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "backend"], cwd=ROOT, env=self.env, stdin=subprocess.DEVNULL
+            [sys.executable, "-m", "backend"],
+            cwd=ROOT,
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            stderr=log,
+            stdout=log,
         )
+        if log is not None:
+            log.close()  # the child has its own copy
         try:
             wait_healthy(self.proc, self.http + "/readyz", "backend", timeout)
         except RuntimeError:
             self.stop()
             raise
         return self
+
+    def log_text(self) -> str:
+        """What the server logged (only with `log_to_file`)."""
+        with open(os.path.join(self.data_dir, "server.log"), errors="replace") as log:
+            return log.read()
 
     def rss_bytes(self) -> int:
         """Resident memory of the server process, from /proc."""

@@ -90,3 +90,17 @@ def test_bad_handshake_parameters_are_refused_with_400_and_a_reason(
         connect(f"{server.ws}?{query}")
     assert refused.value.status_code == 400
     assert code.encode() in (refused.value.resp_body or b"")
+
+
+def test_a_refused_handshake_is_logged_once_with_its_reason() -> None:
+    server = ServerProcess({"LOG_LEVEL": "INFO"}, log_to_file=True).start()
+    try:
+        with pytest.raises(websocket.WebSocketBadStatusException):
+            connect(server.ws + "?room=bad%20room&token=s3cr3t")
+    finally:
+        server.terminate()
+        log = server.log_text()
+        server.stop()
+    refusals = [line for line in log.splitlines() if "refused a /ws handshake" in line]
+    assert len(refusals) == 1 and "400" in refusals[0] and "invalid_room" in refusals[0]
+    assert "s3cr3t" not in log
