@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
+
+import httpx
 
 from dashboard.feed import FeedClient
 from dashboard.store import LinkState
+from tests.support.auth import SECRET, sign
 from tests.support.clients import JsonClient
-from tests.support.server import ServerProcess, free_port
+from tests.support.server import ServerFactory, ServerProcess, free_port
 from tests.support.waiting import eventually
 
 Feed = Callable[..., FeedClient]
@@ -113,3 +117,23 @@ def test_feed_client_bounds_its_memory(server: ServerProcess, make_feed: Feed) -
     assert len(messages) == 20
     assert messages[0].text.startswith("m59 ") and messages[-1].text.startswith("m40 ")
     assert all(len(msg.text) <= 51 for msg in messages)
+
+
+def test_a_connection_that_keeps_dropping_is_retried_with_growing_delays(
+    make_server: ServerFactory, make_feed: Feed
+) -> None:
+    backend = make_server({"JWT_SECRET": SECRET})
+    feed = make_feed(backend.http, backoff_max_seconds=4.0)
+    eventually(lambda: connected(feed), what="the feed to connect")
+    admin = {"Authorization": f"Bearer {sign('ops', role='admin')}"}
+    started, opened = time.monotonic(), feed.connections
+    with httpx.Client(headers=admin, timeout=5) as http:
+        # Every connection the feed opens is closed at once, for six seconds.
+        while time.monotonic() - started < 6.0:
+            for conn in http.get(backend.http + "/admin/connections").json()["connections"]:
+                if conn["name"] == "dashboard":
+                    http.post(f"{backend.http}/admin/connections/{conn['key']}/kick")
+            time.sleep(0.05)
+    # Delays of about 0.5, 1, 2 and 4 s: a handful of attempts, never a tight loop.
+    assert 2 <= feed.connections - opened <= 5
+    assert feed.snapshot().link.retry_at is not None or connected(feed)

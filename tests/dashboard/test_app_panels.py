@@ -1,0 +1,114 @@
+"""The page's operator panels under AppTest, on a real backend: an unseen observer feed, the
+feed's search and pause, and the admin panel that acts with the visitor's own login."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard.auth import Session
+from dashboard.sendbox import VIEWER
+from tests.dashboard.conftest import rerun_until
+from tests.support.auth import SECRET, sign
+from tests.support.clients import JsonClient, assert_silent, publish_acked
+from tests.support.server import ServerProcess
+
+App = Callable[..., AppTest]
+ADMIN = sign("dashboard", role="admin")
+FAST = {"RATE_LIMIT_PER_SECOND": "100000", "RATE_LIMIT_BURST": "100000"}
+
+
+@pytest.fixture(scope="module")
+def backend() -> Iterator[ServerProcess]:
+    # Auth optional (guests chat), yet admin tokens verify.
+    with ServerProcess({"JWT_SECRET": SECRET, **FAST}) as proc:
+        yield proc
+
+
+def feed_of(app: AppTest) -> str:
+    return next(html.value for html in app.html if 'class="feed' in html.value)
+
+
+def room_connections(app: AppTest, room: str) -> int | None:
+    rows = app.dataframe[0].value.to_dict("records") if app.dataframe else []
+    return next((int(r["connections"]) for r in rows if r["room"] == room), None)
+
+
+def test_with_an_admin_token_the_dashboard_observes_and_nobody_counts_it(
+    backend: ServerProcess, app_for: App
+) -> None:
+    members = [JsonClient(backend.ws, f"name=m{i}&room=watched") for i in range(2)]
+    for member in members:
+        member.next_of("subscribed")
+    members[0].next_of("presence")
+    app = app_for(backend.http, DASHBOARD_TOKEN=ADMIN)
+    rerun_until(
+        app,
+        lambda app: any("watched" in c.value for c in app.caption if "Following" in c.value),
+        "the feed to follow the watched room",
+    )
+    # Followed, yet the room still counts its two members, and they heard of no one.
+    assert room_connections(app, "watched") == 2
+    assert any("observes unseen" in c.value for c in app.caption)
+    assert_silent(members[0].ws, 0.5)
+    members[1].send(type="publish", room="watched", text="seen unseen")
+    rerun_until(app, lambda app: "seen unseen" in feed_of(app), "the message in the feed")
+
+
+def test_search_finds_a_message_long_scrolled_off_and_pause_freezes_the_rows(
+    backend: ServerProcess, app_for: App
+) -> None:
+    app = app_for(backend.http)
+    rerun_until(app, lambda app: "lobby" in app.selectbox(key="feed_room").options, "lobby")
+    publish_acked(backend.ws, "lobby", ["needle 7f3a", *[f"hay {n}" for n in range(150)]])
+    rerun_until(app, lambda app: "hay 149" in feed_of(app), "the last message")
+    assert "needle 7f3a" not in feed_of(app)  # 100 rows on screen: it scrolled off
+    app.text_input(key="feed_search").set_value("NEEDLE").run()
+    feed = feed_of(app)
+    assert "needle 7f3a" in feed and "hay" not in feed
+    app.text_input(key="feed_search").set_value("").run()
+
+    app.toggle(key="feed_paused").set_value(True).run()
+    publish_acked(backend.ws, "lobby", ["while paused"])
+    time.sleep(1.5)
+    app.run()
+    assert "while paused" not in feed_of(app)
+    app.toggle(key="feed_paused").set_value(False).run()
+    rerun_until(app, lambda app: "while paused" in feed_of(app), "the rows live again")
+
+
+def test_the_admin_panel_lists_connections_and_kicks_with_the_visitors_admin_login(
+    backend: ServerProcess, app_for: App
+) -> None:
+    victim = JsonClient(backend.ws, "name=mallory&room=ops")
+    victim.next_of("subscribed")
+    app = app_for(backend.http)
+    assert [b.label for b in app.button if b.label == "Kick"] == []  # not logged in: no kick
+    token = sign("root", role="admin")
+    app.session_state[VIEWER] = Session("root", token, time.time() + 600, 600)
+    app.run()
+    app.text_input(key="presence_room").set_value("ops").run()
+    rows = app.dataframe[-1].value.to_dict("records")
+    # Who is in the room: mallory, and this dashboard's feed (no admin token: a visible member).
+    assert sorted(r["name"] for r in rows) == ["dashboard", "mallory"]
+    assert all("ops" in r["rooms"].split(", ") for r in rows)
+    choice = next(o for o in app.selectbox(key="kick_choice").options if "mallory" in o)
+    app.selectbox(key="kick_choice").select(choice).run()
+    next(b for b in app.button if b.label == "Kick").click().run()
+    assert any(c.value.startswith("Kicked ") for c in app.caption)
+    with pytest.raises(Exception):  # noqa: B017 - closed by the server: any receive fails
+        for _ in range(10):
+            victim.next()
+
+
+def test_a_non_admin_login_is_told_it_may_not_list_connections(
+    backend: ServerProcess, app_for: App
+) -> None:
+    app = app_for(backend.http)
+    app.session_state[VIEWER] = Session("bob", sign("bob"), time.time() + 600, 600)
+    app.run()
+    assert any("admin account is needed" in i.value for i in app.info)
+    assert not any(b.label == "Kick" for b in app.button)
