@@ -4,7 +4,11 @@ either, a JSON error with 503 or 429 and the socket closed, while a healthy pair
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import httpx
 import websocket
@@ -19,8 +23,15 @@ from tests.adversarial.harness import (
     upgrade_request,
 )
 from tests.support.auth import SECRET, sign
-from tests.support.clients import OPENED
-from tests.support.server import ServerFactory, ServerProcess
+from tests.support.clients import OPENED, close_all
+from tests.support.server import (
+    ROOT,
+    ServerFactory,
+    ServerProcess,
+    free_port,
+    stop_process,
+    wait_healthy,
+)
 
 Attempt = websocket.WebSocket | int
 
@@ -121,3 +132,38 @@ def test_at_capacity_health_probes_are_still_answered(make_server: ServerFactory
     refused = httpx.get(server.http + "/rooms/r/messages")
     assert refused.status_code == 503
     assert refused.json()["error"]["code"] == "unavailable"
+
+
+def test_under_the_plain_uvicorn_cli_pending_logins_count_too(tmp_path: Path) -> None:
+    # No gate there (python -m backend's protocols): the app counts sessions from the handshake.
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/messages.db",
+        "MAX_CONNECTIONS": "10",
+        "AUTH_REQUIRED": "true",
+        "JWT_SECRET": SECRET,
+        "AUTH_TIMEOUT_SECONDS": "10",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "backend.main:app", "--host", "127.0.0.1",
+         "--port", str(port), "--log-level", "warning"],
+        cwd=ROOT, env=env,
+    )  # fmt: skip
+    try:
+        wait_healthy(proc, f"http://127.0.0.1:{port}/readyz", "uvicorn")
+        url = f"ws://127.0.0.1:{port}/ws?format=json"
+        results = []
+        for _ in range(30):
+            try:
+                ws = websocket.create_connection(url, timeout=5)
+            except websocket.WebSocketBadStatusException as refused:
+                results.append(int(refused.status_code))
+            else:
+                OPENED.append(ws)
+                results.append(101)
+        assert results.count(101) == 10
+        assert set(results) == {101, 503}
+    finally:
+        close_all()
+        stop_process(proc)
