@@ -9,7 +9,9 @@ X-Forwarded-For). The first one runs only under `python -m backend`; the second 
 from __future__ import annotations
 
 import ipaddress
+import logging
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 
 # What a refused client gets: HTTP status, error code, detail.
@@ -109,3 +111,23 @@ class Bucket:
         self._refill()
         self.tokens -= cost
         return 0.0 if self.tokens >= 0 else -self.tokens / self.rate
+
+
+class Tally:
+    """Refusals by reason, logged as one summary line at most every `every` seconds: an attack
+    is visible in the log without writing a line per refused socket (the log is a budget too)."""
+
+    def __init__(self, logger: logging.Logger, every: float = 10.0) -> None:
+        self.logger = logger
+        self.every = every
+        self.counts: Counter[str] = Counter()
+        self.last = -every
+
+    def add(self, reason: str) -> None:
+        self.counts[reason] += 1
+        now = time.monotonic()
+        if now - self.last >= self.every:
+            summary = ", ".join(f"{reason} x{n}" for reason, n in sorted(self.counts.items()))
+            self.logger.warning("budgets: refused since the last report: %s", summary)
+            self.counts.clear()
+            self.last = now

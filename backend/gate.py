@@ -19,10 +19,11 @@ from typing import Any, ClassVar
 import orjson
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from backend.budgets import Occupancy, Proxies
+from backend.budgets import Occupancy, Proxies, Tally
 from backend.config import Settings
 
 log = logging.getLogger("desafio.gate")
+REFUSALS = Tally(log)
 
 # How long a refused client may take to read its answer and close before we abort the socket.
 REFUSAL_LINGER_SECONDS = 1.0
@@ -114,6 +115,7 @@ class GatedHttpProtocol(HttpToolsProtocol):
         """Answer and close, before or instead of the app; reads are discarded from now on."""
         self._disarm()
         self.refused = True
+        REFUSALS.add(f"{status} {code}")
         if self.transport.is_closing():
             return
         self.transport.write(http_error(status, code, detail))
@@ -203,7 +205,6 @@ class GatedHttpProtocol(HttpToolsProtocol):
         self.deadline = None
         if self.transport.is_closing():
             return
-        log.info("request not complete within %ss: closed", self.handshake_timeout)
         self._abandon_cycle()
         self.refuse(408, "request_timeout", f"request not complete in {self.handshake_timeout}s")
 

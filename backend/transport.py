@@ -17,12 +17,13 @@ from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIO
 from websockets.frames import Frame, Opcode
 from websockets.http11 import Request
 
-from backend.budgets import Bucket
+from backend.budgets import Bucket, Tally
 from backend.closecodes import CloseCode
 from backend.config import Settings
 
 EXTENSION = "desafio.transport"
 log = logging.getLogger("desafio.transport")
+CLOSES = Tally(log)
 
 
 class HubWebSocketProtocol(WebSocketsSansIOProtocol):
@@ -131,7 +132,7 @@ class HubWebSocketProtocol(WebSocketsSansIOProtocol):
         self.conn.data_to_send()
         self.close_now(code, reason, self.close_after)
         self.abandoned = True
-        log.info("connection closed with %s: %s", code, reason)
+        CLOSES.add(f"{code} {reason}")
 
     def handle_connect(self, event: Request) -> None:
         super().handle_connect(event)
