@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from urllib.parse import unquote_plus
 
 from backend.config import Settings
+from backend.protocol import utc_timestamp
 
 # uvicorn logs every request and WebSocket handshake with its query string, where browsers must
 # put tokens. Names are compared *decoded*, as Starlette reads them: `?%74oken=` is `token`.
@@ -43,7 +44,7 @@ class RedactSecrets(logging.Filter):
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry = {
-            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(),
+            "ts": utc_timestamp(datetime.fromtimestamp(record.created, UTC)),
             "level": record.levelname,
             "logger": record.name,
             "event": record.getMessage(),

@@ -366,9 +366,11 @@ def _explain(raw: str, exc: ValidationError) -> ProtocolError:
     return ProtocolError("invalid_field", f"{field}: {first['msg']}", ref)
 
 
-def utc_timestamp() -> str:
-    """Now as ISO-8601 UTC with milliseconds, e.g. 2026-11-26T01:54:18.123Z."""
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+def utc_timestamp(at: datetime | None = None) -> str:
+    """`at` (default: now) as ISO-8601 UTC with milliseconds, e.g. 2026-11-26T01:54:18.123Z:
+    the one timestamp format of the wire, the database and the logs."""
+    moment = (at or datetime.now(UTC)).astimezone(UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def encode(obj: dict[str, Any]) -> str:

@@ -5,10 +5,8 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 
-import orjson
-
 from backend.hub.connection import Connection, Mode
-from backend.hub.outbound import Outgoing
+from backend.hub.outbound import Outgoing, payload
 from backend.messages import Envelope
 from backend.metrics import Metrics
 
@@ -24,24 +22,21 @@ def fan_out(
     history) is skipped: its replay reads up to this id from the store.
     """
     started = time.perf_counter()
-    as_text: Outgoing | None = None
-    as_json: Outgoing | None = None
+    # Built at most once per mode, on the first member that needs it.
+    built: dict[bool, Outgoing | None] = {}
     delivered = 0
     for conn in members:
         if conn is author:
             continue
         if conn.catching is not None and envelope.room in conn.catching:
             continue  # its replay reads this one from the store
-        if conn.mode is Mode.TEXT:
-            if envelope.kind != "message":
-                continue  # text mode cannot show an edit or a delete
-            if as_text is None:
-                as_text = Outgoing(envelope.text.encode())
-            conn.deliver(as_text)
-        else:
-            if as_json is None:
-                as_json = Outgoing(orjson.dumps(envelope.as_message()))
-            conn.deliver(as_json)
+        text_mode = conn.mode is Mode.TEXT
+        if text_mode not in built:
+            built[text_mode] = payload(envelope, text_mode)
+        item = built[text_mode]
+        if item is None:
+            continue  # text mode cannot show an edit or a delete
+        conn.deliver(item)
         delivered += 1
     metrics.deliveries.inc(delivered)
     metrics.fanout_seconds.observe(time.perf_counter() - started)

@@ -5,6 +5,10 @@ from __future__ import annotations
 import struct
 from collections.abc import Sequence
 
+import orjson
+
+from backend.messages import Envelope
+
 # A JSON-mode backlog is coalesced into frames of at most this size (one object larger than this
 # goes alone): big enough to amortise framing, small enough for clients with a 1 MiB frame limit.
 COALESCE_BYTES = 64 * 1024
@@ -50,3 +54,12 @@ def join_json(batch: Sequence[Outgoing]) -> list[bytes]:
     if chunk:
         payloads.append(b"\n".join(chunk))
     return payloads
+
+
+def payload(envelope: Envelope, text_mode: bool) -> Outgoing | None:
+    """What `envelope` is on the wire: its bare text for a text-mode client (None for what text
+    mode cannot show: an edit or a delete), the `message` object for a JSON-mode one. The one
+    builder for live delivery and replays alike."""
+    if text_mode:
+        return Outgoing(envelope.text.encode()) if envelope.kind == "message" else None
+    return Outgoing(orjson.dumps(envelope.as_message()))

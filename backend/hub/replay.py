@@ -12,10 +12,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-import orjson
-
 from backend.hub.connection import Connection, Mode, State
-from backend.hub.outbound import Outgoing
+from backend.hub.outbound import payload
 from backend.hub.sequencer import Sequencer
 from backend.messages import Envelope
 from backend.storage import Position, StorageError, Store, Window
@@ -125,13 +123,10 @@ async def _replay(store: Store, sequencer: Sequencer, conn: Connection, room: st
 def _send(conn: Connection, page: list[Envelope]) -> int:
     """Deliver `page`; the bytes it took."""
     sent = 0
+    text_mode = conn.mode is Mode.TEXT
     for envelope in page:
-        if conn.mode is Mode.TEXT:
-            if envelope.kind != "message":
-                continue  # text mode cannot show an edit or a delete
-            item = Outgoing(envelope.text.encode())
-        else:
-            item = Outgoing(orjson.dumps(envelope.as_message()))
-        conn.deliver(item)
-        sent += len(item.data)
+        item = payload(envelope, text_mode)
+        if item is not None:
+            conn.deliver(item)
+            sent += len(item.data)
     return sent

@@ -12,6 +12,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from backend.messages import Draft, Envelope
+from backend.protocol import utc_timestamp
 from backend.storage.base import Position, StorageError, Store, Window
 from backend.storage.engine import acquire, release
 from backend.storage.schema import messages, room_log
@@ -124,7 +125,7 @@ class SqlStore(Store):
         async with self.engine.begin() as conn:
             if max_age_seconds > 0:
                 cutoff = datetime.now(UTC) - timedelta(seconds=max_age_seconds)
-                stamp = cutoff.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+                stamp = utc_timestamp(cutoff)
                 deleted += (
                     await conn.execute(delete(messages).where(messages.c.ts < stamp))
                 ).rowcount
