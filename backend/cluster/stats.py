@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from backend.hub.stats import Rate
+from backend.rate import Rate
 
 
 class PublishCounter(Rate):

@@ -3,15 +3,30 @@
 from __future__ import annotations
 
 import time
-from collections import deque
-from collections.abc import Container
+from collections.abc import Container, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from backend.hub.connection import Mode, State
+from backend.rate import Rate
 
 if TYPE_CHECKING:
-    from backend.hub.hub import Hub
+    from backend.hub.connection import Connection
+    from backend.hub.presence import PresenceFanout
+
+
+class Observed(Protocol):
+    """What /stats reads of the hub (a protocol, so this module needs not import the hub)."""
+
+    instance: str
+    traffic: Traffic
+    presence: PresenceFanout
+
+    @property
+    def connections(self) -> Mapping[str, Connection]: ...
+
+    @property
+    def rooms(self) -> Mapping[str, set[Connection]]: ...
 
 
 @dataclass
@@ -25,30 +40,6 @@ class RoomTraffic:
 # the most recent of them for this long, so that the dashboard sees and can follow them.
 PUBLISHED_ONLY_SECONDS = 3600.0
 PUBLISHED_ONLY_ROOMS = 256
-
-
-class Rate:
-    """Events per second over the last WINDOW whole seconds, kept in a tiny ring: free to keep."""
-
-    WINDOW = 10
-
-    def __init__(self) -> None:
-        self.total = 0
-        self._seconds: deque[list[int]] = deque(maxlen=self.WINDOW + 1)
-
-    def record(self) -> None:
-        self.total += 1
-        second = int(time.monotonic())
-        if self._seconds and self._seconds[-1][0] == second:
-            self._seconds[-1][1] += 1
-        else:
-            self._seconds.append([second, 1])
-
-    def per_second(self) -> float:
-        # Only whole seconds count; the current, partial one would bias the rate low.
-        now = int(time.monotonic())
-        total = sum(count for second, count in self._seconds if now - self.WINDOW <= second < now)
-        return total / self.WINDOW
 
 
 class Traffic:
@@ -103,7 +94,7 @@ class Traffic:
         return time.monotonic() - self.started
 
 
-def snapshot(hub: Hub) -> dict[str, Any]:
+def snapshot(hub: Observed) -> dict[str, Any]:
     """What /stats answers: connections (total, by mode, per room), traffic, uptime."""
     by_mode = {mode.value: 0 for mode in Mode}
     for conn in hub.connections.values():
