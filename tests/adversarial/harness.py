@@ -12,16 +12,15 @@ from __future__ import annotations
 import json
 import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 import uuid
 from types import TracebackType
 from typing import Any
 
-import websocket
-
-from tests.support.clients import connect
-from tests.support.server import ServerProcess
+from tests.support.server import ROOT, ServerProcess
 
 LONG = os.environ.get("ADVERSARIAL_SCALE", "small") == "long"
 P99_BOUND_SECONDS = 0.25
@@ -37,80 +36,37 @@ def scaled(small: int, long: int | None = None) -> int:
 
 
 class Watch:
-    """`with Watch(server): <attack>`: a healthy pair runs throughout; on a clean exit, asserts
-    100 % delivery, p99 under the bound and memory growth under the bound."""
+    """`with Watch(server): <attack>`: a healthy pair runs throughout, in a process of its own
+    (tests/adversarial/healthy.py); on a clean exit, asserts 100 % delivery, p99 under the
+    bound and the server's memory growth under the bound."""
 
     def __init__(self, server: ServerProcess, query: str = "", settle: float = 0.5) -> None:
         self.server = server
-        self.room = "healthy-" + uuid.uuid4().hex[:8]
-        self.query = f"format=json&room={self.room}" + (f"&{query}" if query else "")
+        room = "healthy-" + uuid.uuid4().hex[:8]
+        self.url = f"{server.ws}?format=json&room={room}" + (f"&{query}" if query else "")
         self.settle = settle
-        self.sent: dict[int, float] = {}
-        self.errors: list[dict[str, Any]] = []  # what the healthy publisher was told
-        self.latencies: dict[int, float] = {}
+        self.result: dict[str, Any] = {}
         self.baseline = 0
         self.peak = 0
         self.stopping = threading.Event()
-        self.lock = threading.Lock()
-        self.threads: list[threading.Thread] = []
-
-    def _client(self, name: str) -> websocket.WebSocket:
-        ws = connect(f"{self.server.ws}?{self.query}&name={name}", timeout=10)
-        while True:  # up to `subscribed`: the pair is in the room before anything is published
-            frame = str(ws.recv())
-            if any(json.loads(line)["type"] == "subscribed" for line in frame.split("\n")):
-                return ws
+        self.sampler = threading.Thread(target=self._sample, daemon=True)
+        self.pair: subprocess.Popen[str] | None = None
 
     def __enter__(self) -> Watch:
-        self.subscriber = self._client("healthy-sub")
-        self.publisher = self._client("healthy-pub")
-        for target in (self._publish, self._drain_acks, self._receive, self._sample):
-            thread = threading.Thread(target=target, daemon=True)
-            thread.start()
-            self.threads.append(thread)
+        self.pair = subprocess.Popen(
+            [sys.executable, "-m", "tests.adversarial.healthy", self.url, str(HEALTHY_RATE)],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.pair.stdout is not None
+        ready = self.pair.stdout.readline()
+        assert ready == "ready\n", f"the healthy pair did not start: {ready!r}"
         time.sleep(self.settle)  # warm: the first messages and writes are behind us
         self.baseline = self.peak = self.server.rss_bytes()
+        self.sampler.start()
         return self
-
-    def _publish(self) -> None:
-        seq = 0
-        while not self.stopping.is_set():
-            with self.lock:
-                self.sent[seq] = time.monotonic()
-            frame = {"type": "publish", "room": self.room, "text": str(seq), "ref": f"h{seq}"}
-            self.publisher.send(json.dumps(frame))
-            seq += 1
-            time.sleep(1 / HEALTHY_RATE)
-
-    def _drain_acks(self) -> None:
-        # The publisher reads its acks, as a healthy client does, and keeps any error it gets.
-        while True:
-            try:
-                frame = str(self.publisher.recv())
-            except Exception:  # noqa: BLE001 - closed at the end of the watch
-                return
-            if not frame:
-                return
-            for line in frame.split("\n"):
-                obj = json.loads(line)
-                if obj.get("type") == "error":
-                    self.errors.append(obj)
-
-    def _receive(self) -> None:
-        while True:
-            try:
-                frame = str(self.subscriber.recv())
-            except Exception:  # noqa: BLE001 - closed at the end of the watch
-                return
-            if not frame:  # the connection is closing
-                return
-            now = time.monotonic()
-            for line in frame.split("\n"):
-                obj = json.loads(line)
-                if obj.get("type") == "message" and obj.get("room") == self.room:
-                    seq = int(obj["text"])
-                    with self.lock:
-                        self.latencies[seq] = now - self.sent[seq]
 
     def _sample(self) -> None:
         while not self.stopping.is_set():
@@ -124,32 +80,34 @@ class Watch:
         tb: TracebackType | None,
     ) -> None:
         self.stopping.set()
-        self.threads[0].join(5)
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline and len(self.latencies) < len(self.sent):
-            time.sleep(0.05)
+        self.sampler.join(5)
         self.peak = max(self.peak, self.server.rss_bytes())
-        for ws in (self.publisher, self.subscriber):
-            ws.close(timeout=0.5)
+        assert self.pair is not None
+        try:
+            out, _ = self.pair.communicate("stop\n", timeout=20)
+        except subprocess.TimeoutExpired:
+            self.pair.kill()
+            out, _ = self.pair.communicate()
+        self.result = json.loads(out.strip().splitlines()[-1]) if out.strip() else {}
         if kind is None:
             self.assert_unharmed()
 
     def report(self) -> dict[str, Any]:
-        ordered = sorted(self.latencies.values())
-        p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] if ordered else None
+        latencies = sorted(self.result.get("latencies", {}).values())
+        p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] if latencies else None
         return {
-            "sent": len(self.sent),
-            "delivered": len(self.latencies),
+            "sent": self.result.get("sent", 0),
+            "delivered": len(latencies),
             "p99_ms": None if p99 is None else round(p99 * 1000, 1),
             "rss_growth_mib": round((self.peak - self.baseline) / 2**20, 1),
-            "errors": self.errors[:3],
+            "errors": self.result.get("errors", [])[:3],
         }
 
     def assert_unharmed(self) -> None:
         report = self.report()
         assert report["sent"] > 0, report
-        missing = sorted(set(self.sent) - set(self.latencies))
-        assert not missing, f"healthy messages lost: {missing[:10]} ({report})"
+        missing = report["sent"] - report["delivered"]
+        assert not missing, f"{missing} healthy messages lost ({report})"
         assert report["p99_ms"] is not None
         assert report["p99_ms"] < P99_BOUND_SECONDS * 1000, f"healthy p99 too high: {report}"
         assert self.peak - self.baseline < RSS_GROWTH_BOUND, f"server memory grew: {report}"
