@@ -92,9 +92,8 @@ class GatedHttpProtocol(HttpToolsProtocol):
         if refusal is None:
             self.ledger = self.occupancy
         elif refusal[0] == 503 and self.probes.enter(self.address) is None:
-            self.ledger = (
-                self.probes
-            )  # at capacity: in, for a probe path only (on_headers_complete)
+            # At capacity: in, but for a probe path only (see on_headers_complete).
+            self.ledger = self.probes
         else:
             self.refuse(*refusal)
             return
