@@ -167,3 +167,24 @@ def test_under_the_plain_uvicorn_cli_pending_logins_count_too(tmp_path: Path) ->
     finally:
         close_all()
         stop_process(proc)
+
+
+def test_behind_a_trusted_proxy_each_forwarded_address_has_its_own_share(
+    make_server: ServerFactory,
+) -> None:
+    # 127.0.0.1 is in FORWARDED_ALLOW_IPS by default: it is the proxy, not one client.
+    server = make_server({"MAX_CONNECTIONS_PER_ADDRESS": "3"})
+
+    def via_proxy(client: str) -> Attempt:
+        try:
+            ws = websocket.create_connection(
+                server.ws, timeout=5, header=[f"X-Forwarded-For: {client}"]
+            )
+        except websocket.WebSocketBadStatusException as refused:
+            return int(refused.status_code)
+        OPENED.append(ws)
+        return ws
+
+    first = [via_proxy("203.0.113.5") for _ in range(5)]
+    assert [a for a in first if isinstance(a, int)] == [429, 429]
+    assert not isinstance(via_proxy("203.0.113.6"), int)  # another client behind the proxy
