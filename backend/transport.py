@@ -146,6 +146,12 @@ class HubWebSocketProtocol(WebSocketsSansIOProtocol):
         await super().send(message)
         if message["type"] == "websocket.accept":
             self.response = None  # type: ignore[assignment]  # only the handshake needed it
+        elif message["type"] == "websocket.http.response.body" and not message.get("more_body"):
+            # A refused handshake (400, 403, 429, 503) is answered and over. uvicorn leaves
+            # handshake_complete unset and then logs "ASGI callable returned without completing
+            # handshake" as an ERROR: one error line per refusal, which anyone could fill a disk
+            # with.
+            self.handshake_complete = True
 
     @property
     def raw_capable(self) -> bool:

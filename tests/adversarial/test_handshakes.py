@@ -9,6 +9,8 @@ import select
 import socket
 import time
 
+import pytest
+
 from tests.adversarial.harness import (
     Watch,
     json_body,
@@ -18,6 +20,7 @@ from tests.adversarial.harness import (
     status_of,
     upgrade_request,
 )
+from tests.support.auth import refused_status
 from tests.support.server import ServerFactory
 
 TIMEOUT = 2.0  # HANDSHAKE_TIMEOUT_SECONDS in these tests
@@ -137,3 +140,15 @@ def test_a_body_over_the_limit_is_answered_413_before_it_is_read(
         except OSError:
             pass  # closed under our feet: that is the point
         assert status_of(read_until_closed(chunked, 5)) == 413
+
+
+def test_refused_handshakes_write_no_error_lines(
+    make_server: ServerFactory, capfd: pytest.CaptureFixture[str]
+) -> None:
+    # uvicorn logged "ASGI callable returned without completing handshake" as an ERROR for every
+    # refused handshake: a log anyone could fill, one request at a time.
+    server = make_server({"LOG_LEVEL": "WARNING"})
+    for query in ("?format=bad", "?history=%C2%B2", "?room=" + "r" * 100):
+        for _ in range(scaled(20)):
+            assert refused_status(server.ws + query) == 400
+    assert "ERROR" not in capfd.readouterr().err
