@@ -35,6 +35,8 @@ async def amend(
             "forbidden", "only the message's author (or an admin) may change it", frame.ref
         )
     kind, text = ("edit", frame.text) if isinstance(frame, Edit) else ("delete", "")
+    # An edit's text is stored too: it counts against the author's stored-bytes quota.
     return publisher.publish(
-        conn.sender, conn.key, frame.room, text, None, frame.ref, kind=kind, target=frame.id
-    )
+        conn.sender, conn.key, frame.room, text, None, frame.ref,
+        kind=kind, target=frame.id, quota_key=conn.quota_key,
+    )  # fmt: skip

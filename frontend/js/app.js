@@ -5,11 +5,26 @@ import { Auth, askForLogin } from "./auth.js";
 import { Chat } from "./chat.js";
 import { Alerts } from "./notifications.js";
 import { Push } from "./push.js";
-import { DEFAULT_ROOM, describeError, validName, validRoom } from "./protocol.js";
+import { confirmDelete, editInPlace, fit, wireComposer } from "./composer.js";
+import {
+  DEFAULT_ROOM,
+  SESSION_PATTERN,
+  describeError,
+  newSessionSecret,
+  validName,
+  validRoom,
+} from "./protocol.js";
+import { Sidebar } from "./sidebar.js";
 import { ChatView } from "./ui.js";
 
 const $ = (id) => document.getElementById(id);
-const KEYS = { name: "desafio.name", room: "desafio.room", draft: "desafio.draft" };
+const KEYS = {
+  name: "desafio.name",
+  room: "desafio.room",
+  rooms: "desafio.rooms",
+  draft: "desafio.draft",
+  session: "desafio.session",
+};
 
 // Storage can be disabled (privacy modes, file://); the chat must work without it.
 const store = {
@@ -42,6 +57,20 @@ function initialName() {
   return saved && validName(saved) ? saved : null;
 }
 
+function initialRooms() {
+  const saved = (store.get("localStorage", KEYS.rooms) ?? "").split(",");
+  return saved.filter(validRoom).slice(0, 32);
+}
+
+/** This browser's client-session secret: a guest keeps its identity (and refs) across reloads. */
+function sessionSecret() {
+  const saved = store.get("localStorage", KEYS.session);
+  if (saved && SESSION_PATTERN.test(saved)) return saved;
+  const fresh = newSessionSecret();
+  store.set("localStorage", KEYS.session, fresh);
+  return fresh;
+}
+
 /** Keep ?room= in the address bar, so the URL can be shared to bring someone into the room. */
 function showRoomInUrl(room) {
   if (!location.protocol.startsWith("http")) return;
@@ -51,27 +80,78 @@ function showRoomInUrl(room) {
 }
 
 const view = new ChatView();
-const chat = new Chat({ name: initialName(), room: initialRoom() });
+const chat = new Chat({
+  name: initialName(),
+  room: initialRoom(),
+  rooms: initialRooms(),
+  session: sessionSecret(),
+});
 const input = $("messageInput");
 const alerts = new Alerts({ button: $("notifyButton"), onShow: () => input.focus() });
+const typing = new Map(); // sender id -> {name, timer}: who is typing in the room on screen
+// A typing notice is forgotten this long after the last one (the server relays one per 2 s).
+const TYPING_FORGET_MS = 5000;
+
+function showTyping() {
+  const names = [...typing.values()].map((t) => t.name);
+  let words = "";
+  if (names.length === 1) words = `${names[0]} is typing…`;
+  else if (names.length === 2) words = `${names[0]} and ${names[1]} are typing…`;
+  else if (names.length > 2) words = "Several people are typing…";
+  $("typing").textContent = words;
+}
+
+function forgetTyping(id) {
+  const known = typing.get(id);
+  if (!known) return;
+  clearTimeout(known.timer);
+  typing.delete(id);
+  showTyping();
+}
 
 // Chat -> page
 
 chat.addEventListener("status", (e) => view.setStatus(e.detail.state, e.detail));
-chat.addEventListener("welcome", (e) => view.setName(e.detail.name));
+chat.addEventListener("welcome", (e) => {
+  view.setName(e.detail.name);
+  view.me = e.detail.name;
+});
 chat.addEventListener("room", (e) => {
   view.setRoom(e.detail.room);
   alerts.setRoom(e.detail.room);
   showRoomInUrl(e.detail.room);
 });
-chat.addEventListener("reset", (e) => view.reset(e.detail.messages));
+chat.addEventListener("reset", (e) => {
+  for (const id of [...typing.keys()]) forgetTyping(id);
+  view.reset(e.detail.messages);
+});
 chat.addEventListener("message", (e) => {
-  view.add(e.detail.record, { history: e.detail.history });
-  if (e.detail.live) alerts.incoming(e.detail.record);
+  const { record } = e.detail;
+  if (record.senderId) forgetTyping(record.senderId);
+  if (e.detail.room === chat.room) view.add(record, { history: e.detail.history });
+  if (e.detail.live && (e.detail.room === chat.room || record.mention)) alerts.incoming(record);
 });
 chat.addEventListener("update", (e) => view.update(e.detail.record));
-chat.addEventListener("members", (e) => view.setMembers(e.detail.names, e.detail.count, e.detail.me));
+chat.addEventListener("remove", (e) => view.remove(e.detail.record));
+chat.addEventListener("members", (e) =>
+  sidebar.setMembers(e.detail.members, e.detail.count, e.detail.me, e.detail.online),
+);
+chat.addEventListener("rooms", (e) => {
+  sidebar.setRooms(e.detail.rooms);
+  store.set("localStorage", KEYS.rooms, e.detail.rooms.map((r) => r.room).join(","));
+});
 chat.addEventListener("notice", (e) => view.showNotice(e.detail.text));
+chat.addEventListener("typing", (e) => {
+  const { room, id, name } = e.detail;
+  if (room !== chat.room) return;
+  if (name === null) {
+    forgetTyping(id);
+    return;
+  }
+  clearTimeout(typing.get(id)?.timer);
+  typing.set(id, { name, timer: setTimeout(() => forgetTyping(id), TYPING_FORGET_MS) });
+  showTyping();
+});
 
 // Page -> chat
 
@@ -82,6 +162,7 @@ function sendMessage() {
     view.showNotice(problem);
   } else {
     input.value = "";
+    fit(input);
     store.set("sessionStorage", KEYS.draft, "");
     view.hideNotice();
   }
@@ -94,22 +175,41 @@ $("composer").addEventListener("submit", (event) => {
   sendMessage();
 });
 
+function editLast() {
+  const mine = [...chat.roomState(chat.room).messages].reverse().find((m) => m.mine && m.state === "sent" && !m.deleted);
+  const item = mine && view.items.get(mine.key);
+  if (!item) return false;
+  view.onEdit(mine.key, item);
+  return true;
+}
+
+wireComposer(input, { onSubmit: sendMessage, onTyping: () => chat.typing(), onEditLast: editLast });
+
 // A draft survives a reconnect (the input is never touched) and even a reload of the tab.
 input.value = store.get("sessionStorage", KEYS.draft) ?? "";
 input.addEventListener("input", () => store.set("sessionStorage", KEYS.draft, input.value));
 
-$("roomForm").addEventListener("submit", (event) => {
-  event.preventDefault();
-  const room = $("roomInput").value.trim();
+function goTo(room) {
   const problem = chat.switchRoom(room);
   if (problem) {
     view.showNotice(problem);
-    return;
+    return false;
   }
   store.set("localStorage", KEYS.room, room);
   view.hideNotice();
-  closeMenu();
+  sidebar.close();
   input.focus();
+  return true;
+}
+
+const sidebar = new Sidebar({
+  onSwitch: goTo,
+  onLeave: (room) => chat.leaveRoom(room),
+});
+
+$("roomForm").addEventListener("submit", (event) => {
+  event.preventDefault();
+  goTo($("roomInput").value.trim());
 });
 
 $("nameForm").addEventListener("submit", (event) => {
@@ -123,23 +223,25 @@ $("nameForm").addEventListener("submit", (event) => {
   store.set("localStorage", KEYS.name, name);
   view.hideNotice();
   chat.rename(name);
-  closeMenu();
+  sidebar.close();
   input.focus();
 });
 
 $("retryButton").addEventListener("click", () => chat.socket.reconnectNow());
 view.onRetry = (key) => chat.retry(key);
-
-// On a phone the side panel (name, room, people) folds away behind the menu button.
-const menu = $("menuButton");
-function closeMenu() {
-  $("sidebar").classList.remove("open");
-  menu.setAttribute("aria-expanded", "false");
-}
-menu.addEventListener("click", () => {
-  const open = $("sidebar").classList.toggle("open");
-  menu.setAttribute("aria-expanded", String(open));
-});
+view.onDiscard = (key) => chat.discard(key);
+view.onOlder = (limit) => chat.loadOlder(limit);
+view.onEdit = (key, item) => {
+  const mine = chat.roomState(chat.room).messages.find((m) => m.key === key);
+  if (!mine) return;
+  editInPlace(item, mine.text, (text) => (text === mine.text ? null : chat.amend(key, text)));
+};
+view.onDelete = (key, item) => {
+  confirmDelete(item, () => {
+    const problem = chat.amend(key, null);
+    if (problem) view.showNotice(problem);
+  });
+};
 
 // Old instructions call sendMessage() and look at `socket`; `socket` is whichever WebSocket is
 // current, since reconnecting replaces it.
@@ -149,6 +251,8 @@ Object.defineProperty(window, "socket", { get: () => chat.socket.ws, configurabl
 window.desafio = { chat, view, alerts, describeError };
 
 view.setRoom(chat.room);
+view.reset(chat.roomState(chat.room).messages);
+chat.emitRooms();
 alerts.setRoom(chat.room);
 view.setStatus("connecting");
 // Authentication (auth.js): with AUTH_REQUIRED the server wants a token; ask for a login first,

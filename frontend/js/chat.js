@@ -1,10 +1,10 @@
-// The conversation: who we are, which room we are in, every message we know of, and what is still
-// on its way. It speaks the protocol over a ReconnectingSocket and tells the page what changed
-// through events; it never touches the DOM, so the UI can be rebuilt without touching the logic.
-// What arrives is handled in dispatch.js; our own messages wait in outbox.js; every frame sent
-// is tracked until answered in inflight.js.
+// The conversation: who we are, which rooms are open (one connection holds them all), which one
+// is on screen, every message we know of, and what is still on its way. It speaks the protocol
+// over a ReconnectingSocket and tells the page what changed through events; it never touches
+// the DOM. What arrives is handled in dispatch.js; our own messages wait in outbox.js; every
+// frame sent is tracked until answered, by its ref, in inflight.js.
 import { ReconnectingSocket } from "./connection.js";
-import { HISTORY_ON_JOIN, dispatch } from "./dispatch.js";
+import { HISTORY_ON_JOIN, addMessage, amend, dispatch } from "./dispatch.js";
 import { History } from "./history.js";
 import { InFlight } from "./inflight.js";
 import { Outbox, ownMessage } from "./outbox.js";
@@ -13,33 +13,46 @@ import {
   describeClose,
   describeError,
   frames,
+  newRef,
   parseFrame,
   socketUrl,
   validRoom,
 } from "./protocol.js";
 
+// Send a typing notice at most this often while the person types (the server relays one per 2 s).
+const TYPING_EVERY_MS = 2500;
+
 /**
  * Events (CustomEvent, data in `detail`):
- *  status  {state, delay, reason}     welcome {name}         room {room, joined}
- *  reset   {room, messages}           message {record, live, history}  update {record}
- *  members {room, names, count, me}   notice  {text}
+ *  status  {state, delay, reason}      welcome {name, you, limits}   room {room, joined}
+ *  reset   {room, messages}            message {record, room, live, history}  update {record}
+ *  members {room, members, count, me}  notice  {text}   rooms {rooms: [{room, unread, mentions}]}
+ *  typing  {room, id, name}            mention {record}
  */
 export class Chat extends EventTarget {
-  constructor({ name = null, room, history = new History(), backoff } = {}) {
+  constructor({ name = null, room, rooms = [], session = null, history = new History(), backoff } = {}) {
     super();
     this.wantedName = name; // what the user chose (null: let the server pick a guest name)
     this.name = null; // what the server calls us, once welcomed
+    this.you = null; // {id, name, guest}: who the server says we are
+    this.limits = null;
+    this.session = session;
     this.room = room;
-    this.joined = false;
+    this.openRooms = [...new Set([...rooms, room])];
     this.rooms = new Map();
     this.history = history;
-    this.socket = new ReconnectingSocket(() => socketUrl(this.name ?? this.wantedName), {
+    this.lastTyping = 0;
+    this.socket = new ReconnectingSocket(() => socketUrl(this.name ?? this.wantedName, this.session), {
       parse: parseFrame,
       heartbeat: () => this.inflight.send(frames.ping(), { kind: "ping" }),
       backoff,
     });
     this.inflight = new InFlight(this.socket);
-    this.outbox = new Outbox(this.inflight, (record) => this.emit("update", { record }));
+    this.outbox = new Outbox(
+      this.inflight,
+      (record) => this.emit("update", { record }),
+      (room) => this.roomState(room).joined,
+    );
     this.socket.addEventListener("state", (e) => this.onState(e.detail));
     this.socket.addEventListener("objects", (e) => e.detail.objects.forEach((o) => dispatch(this, o)));
   }
@@ -47,6 +60,10 @@ export class Chat extends EventTarget {
   start() {
     this.socket.start();
     return this;
+  }
+
+  get joined() {
+    return this.roomState(this.room).joined;
   }
 
   roomState(room) {
@@ -58,39 +75,89 @@ export class Chat extends EventTarget {
   /** Publish `text` in the current room. Returns an error in plain words, or null when accepted. */
   send(text) {
     if (!text || !text.trim()) return "Type a message first.";
-    const sender = this.name ?? this.wantedName ?? "you";
-    const { problem, record: mine } = ownMessage(this.room, sender, text);
+    const me = this.you ?? { id: null, name: this.name ?? this.wantedName ?? "you", guest: true };
+    const { problem, record: mine } = ownMessage(this.room, me, text, this.limits);
     if (problem) return problem;
-    this.roomState(this.room).messages.push(mine);
-    this.emit("message", { record: mine, live: false });
+    this.roomState(this.room).add(mine);
+    this.emit("message", { record: mine, room: this.room, live: false });
     this.outbox.add(mine);
-    if (this.joined) this.outbox.flush();
+    this.outbox.flush();
+    this.lastTyping = 0;
     return null;
   }
 
-  /** Try a refused message again. */
+  /** Try a failed message again (only ever on the person's request). */
   retry(key) {
     const mine = this.roomState(this.room).messages.find((m) => m.key === key && m.state === "failed");
     if (!mine) return;
     this.outbox.retry(mine);
-    if (this.joined) this.outbox.flush();
+    this.outbox.flush();
   }
 
-  /** Leave the current room for `room`. Returns an error in plain words, or null. */
+  /** Remove a message of ours that was never delivered. */
+  discard(key) {
+    const state = this.roomState(this.room);
+    const mine = state.messages.find((m) => m.key === key && m.mine && m.state !== "sent");
+    if (!mine) return;
+    this.outbox.drop(mine);
+    state.remove(mine);
+    this.emit("remove", { record: mine });
+  }
+
+  /** Edit (text) or delete (text null) one of our sent messages; an error in words, or null. */
+  amend(key, text) {
+    const state = this.roomState(this.room);
+    const mine = state.messages.find((m) => m.key === key && m.mine && m.id !== null);
+    if (!mine || mine.deleted) return "That message can no longer be changed.";
+    if (text !== null && !text.trim()) return "A message cannot be empty; delete it instead.";
+    const ref = newRef("a");
+    const frame = text === null ? frames.delete(this.room, mine.id, ref) : frames.edit(this.room, mine.id, text, ref);
+    if (!this.inflight.send(frame, { kind: "amend", record: mine })) {
+      return "You are offline; try again once connected.";
+    }
+    return null;
+  }
+
+  /** Tell the room we are typing (at most every few seconds). */
+  typing() {
+    const now = Date.now();
+    if (!this.joined || now - this.lastTyping < TYPING_EVERY_MS) return;
+    this.lastTyping = now;
+    this.socket.send(frames.typing(this.room));
+  }
+
+  /** Show `room` (joining it if it is not open yet). Returns an error in plain words, or null. */
   switchRoom(room) {
     if (!validRoom(room)) return describeError("invalid_room");
     if (room === this.room) return null;
-    if (this.joined) this.inflight.send(frames.unsubscribe(this.room), { kind: "unsubscribe" });
+    if (!this.openRooms.includes(room)) {
+      const most = this.limits?.rooms ?? 32;
+      if (this.openRooms.length >= most) return describeError("too_many_rooms");
+      this.openRooms.push(room);
+      if (this.name !== null) this.subscribe(room);
+    }
     this.room = room;
-    this.joined = false;
     const state = this.roomState(room);
-    state.members.clear();
-    state.count = 0;
-    this.emit("room", { room, joined: false });
+    state.unread = state.mentions = 0;
+    this.emit("room", { room, joined: state.joined });
     this.emit("reset", { room, messages: state.messages });
-    this.emitMembers();
-    if (this.name !== null) this.subscribe();
+    this.emitMembers(room);
+    this.emitRooms();
     return null;
+  }
+
+  /** Leave an open room that is not the one on screen. */
+  leaveRoom(room) {
+    if (room === this.room || !this.openRooms.includes(room)) return;
+    this.openRooms = this.openRooms.filter((r) => r !== room);
+    this.unsubscribe(room);
+    this.emitRooms();
+  }
+
+  unsubscribe(room) {
+    const state = this.roomState(room);
+    state.joined = false;
+    this.inflight.send(frames.unsubscribe(room, newRef("u")), { kind: "unsubscribe", room });
   }
 
   /** Reconnect under another display name (the server takes names at the handshake). */
@@ -100,36 +167,93 @@ export class Chat extends EventTarget {
     this.socket.restart();
   }
 
-  /** Join the current room: its latest history the first time, what was missed afterwards. */
-  subscribe() {
-    const room = this.room;
+  /** Join `room`: its latest history the first time, what was missed afterwards. */
+  subscribe(room = this.room) {
     const state = this.roomState(room);
     const options = state.subscribeOptions(HISTORY_ON_JOIN);
-    if (!this.inflight.send(frames.subscribe(room, options), { kind: "subscribe", room })) return;
+    const frame = frames.subscribe(room, options, newRef("s"));
+    if (!this.inflight.send(frame, { kind: "subscribe", room })) return;
     state.catchingUp = state.synced ? "since" : "history";
-    // The server answers frames in order and sends the whole replay before reading the next
-    // one, so the answer to this ping marks where the replay ends and live messages begin.
+    // The server sends the whole replay before it reads the next frame, so the answer to this
+    // ping marks where the replay ends and live messages begin.
     this.inflight.send(frames.ping(), { kind: "ping", caughtUp: room });
   }
 
+  /** Older stored messages of the current room, before the oldest we hold; how many came. */
+  async loadOlder(limit = 50) {
+    const room = this.room;
+    const state = this.roomState(room);
+    const oldest = state.oldestId();
+    if (oldest === null || oldest <= 1 || !state.olderAvailable) return 0;
+    const entries = await this.history.older(room, oldest, limit);
+    if (entries === null) return 0;
+    if (entries.length < limit) state.olderAvailable = false;
+    let added = 0;
+    for (const entry of entries) {
+      const obj = { ...entry, room };
+      if ((entry.type ?? "message") === "message") added += addMessage(this, obj, "older") ? 1 : 0;
+      else amend(this, obj, "older");
+    }
+    return added;
+  }
+
+  /** A message arrived for some room: count it unread there unless it is on screen. */
+  noteIncoming(message, news) {
+    const mention = news && mentions(message.text, this.you?.name ?? this.name);
+    message.mention = mention;
+    if (news && mention) this.emit("mention", { record: message });
+    if (!news || message.room === this.room) return;
+    const state = this.roomState(message.room);
+    state.unread += 1;
+    if (mention) state.mentions += 1;
+    this.emitRooms();
+  }
+
   onState({ state, delay, code }) {
-    if (state !== "open") this.joined = false;
+    if (state !== "open") for (const room of this.rooms.values()) room.joined = false;
     if (state === "reconnecting") {
-      // Sent but never acknowledged: the server may or may not have it. Sending again is the
-      // lesser evil (a rare duplicate) next to silently losing what someone wrote.
-      this.outbox.requeue(this.inflight.unconfirmed());
+      // Sent but never acknowledged: the server may or may not have it. Sending again with the
+      // same ref is safe (the server acknowledges a copy it stored instead of storing it twice),
+      // unless the server closed because of the message itself (too big).
+      const refusal = code === 1009 ? describeClose(1009) : null;
+      this.outbox.requeue(this.inflight.unconfirmed(), refusal);
       this.inflight.clear();
     }
     this.emit("status", { state, delay, reason: describeClose(code) });
+    this.emitMembers(this.room);
   }
 
-  emitMembers() {
-    const state = this.roomState(this.room);
-    const names = [...state.members.keys()].sort((a, b) => a.localeCompare(b));
-    this.emit("members", { room: this.room, names, count: state.count, me: this.name });
+  emitMembers(room) {
+    if (room !== this.room) return;
+    const state = this.roomState(room);
+    const members = [...state.members.values()].sort(
+      (a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id),
+    );
+    this.emit("members", { room, members, count: state.count, me: this.you?.id ?? null, online: this.socket.state === "open" });
+  }
+
+  emitRooms() {
+    const rooms = this.openRooms.map((room) => {
+      const state = this.roomState(room);
+      return { room, unread: state.unread, mentions: state.mentions, current: room === this.room };
+    });
+    this.emit("rooms", { rooms });
   }
 
   emit(type, detail) {
     this.dispatchEvent(new CustomEvent(type, { detail }));
   }
+}
+
+/** Whether `text` mentions `name` as @name (whole word, any case). */
+export function mentions(text, name) {
+  if (!name || !text) return false;
+  const lower = text.toLowerCase();
+  const wanted = `@${name.toLowerCase()}`;
+  for (let at = lower.indexOf(wanted); at !== -1; at = lower.indexOf(wanted, at + 1)) {
+    const before = at === 0 ? " " : lower[at - 1];
+    const after = lower[at + wanted.length] ?? " ";
+    if (!/[\p{L}\p{N}_]/u.test(before) && !/[\p{L}\p{N}_-]/u.test(after)) return true;
+  }
+  return false;
 }

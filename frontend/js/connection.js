@@ -130,7 +130,8 @@ export class ReconnectingSocket extends EventTarget {
     const delay = backoffDelay(this.attempt, this.backoff);
     this.attempt += 1;
     this.lastReason = code;
-    this.setState("reconnecting", { attempt: this.attempt, delay, code });
+    this.retryAt = Date.now() + delay; // for a countdown
+    this.setState("reconnecting", { attempt: this.attempt, delay, code, until: this.retryAt });
     clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(() => this.connect(), delay);
   }

@@ -1,7 +1,8 @@
 // The frame dispatcher: what the Chat does with each object the server sends. Answers settle the
-// frame they answer (see inflight.js); messages and presence update the room they belong to.
+// frame they answer by its `ref` (see inflight.js); messages, amendments, typing and presence
+// update the room they belong to. Whether a message is ours is decided by sender id only.
 import { record } from "./room.js";
-import { describeError, frames } from "./protocol.js";
+import { describeError, describeRecovery } from "./protocol.js";
 
 // Messages shown on joining a room, whether replayed over the socket or reloaded over HTTP.
 export const HISTORY_ON_JOIN = 50;
@@ -14,11 +15,11 @@ export function dispatch(chat, obj) {
       onWelcome(chat, obj);
       break;
     case "subscribed":
-      chat.inflight.settle((e) => e.kind === "subscribe" && e.room === obj.room);
+      chat.inflight.settle(obj.ref);
       onSubscribed(chat, obj);
       break;
     case "unsubscribed":
-      chat.inflight.settle((e) => e.kind === "unsubscribe");
+      chat.inflight.settle(obj.ref);
       break;
     case "ack":
       onAck(chat, obj);
@@ -26,11 +27,18 @@ export function dispatch(chat, obj) {
     case "message":
       addMessage(chat, obj, chat.rooms.get(obj.room)?.catchingUp ? "replay" : "live");
       break;
+    case "edited":
+    case "deleted":
+      amend(chat, obj, "live");
+      break;
+    case "typing":
+      if (obj.id !== chat.you?.id) chat.emit("typing", { room: obj.room, id: obj.id, name: obj.name });
+      break;
     case "presence":
       onPresence(chat, obj);
       break;
     case "pong":
-      caughtUp(chat, chat.inflight.settle((e) => e.kind === "ping"));
+      caughtUp(chat, chat.inflight.pong());
       break;
     case "error":
       onError(chat, obj);
@@ -42,111 +50,152 @@ export function dispatch(chat, obj) {
 
 function onWelcome(chat, obj) {
   chat.name = obj.name;
+  chat.you = obj.you ?? { id: null, name: obj.name, guest: true };
+  chat.limits = obj.limits ?? null;
+  chat.outbox.setLimits(chat.limits);
   chat.inflight.clear();
-  chat.emit("welcome", { name: obj.name });
-  chat.subscribe();
+  chat.emit("welcome", { name: obj.name, you: chat.you, limits: chat.limits });
+  for (const room of chat.openRooms) chat.subscribe(room);
 }
 
 function onSubscribed(chat, obj) {
-  if (obj.room !== chat.room) {
-    // We moved on while this was on its way: do not stay in a room nobody is looking at.
-    chat.inflight.send(frames.unsubscribe(obj.room), { kind: "unsubscribe" });
+  if (!chat.openRooms.includes(obj.room)) {
+    // Left while this was on its way: do not stay in a room nobody is looking at.
+    chat.unsubscribe(obj.room);
     return;
   }
-  chat.joined = true;
   const state = chat.roomState(obj.room);
+  const resumed = state.synced;
   state.synced = true;
+  state.joined = true;
   state.members.clear();
-  for (const name of [chat.name, ...(obj.members || [])]) {
-    state.members.set(name, (state.members.get(name) || 0) + 1);
-  }
+  if (chat.you) state.join({ id: chat.you.id, name: chat.you.name, guest: chat.you.guest });
+  for (const entry of obj.roster ?? []) state.join(entry);
   state.count = obj.count;
-  chat.emit("room", { room: obj.room, joined: true });
-  chat.emitMembers();
+  if (obj.recovered === false && resumed) {
+    // Not exact: say so, and reload the latest instead of pretending nothing was missed.
+    const voided = obj.reason === "epoch_changed" || obj.reason === "unknown_offset";
+    const lastId = state.lastId ?? 0;
+    if (voided) state.forgetIds();
+    state.epoch = obj.epoch ?? null;
+    chat.emit("notice", { text: describeRecovery(obj.reason), room: obj.room });
+    reload(chat, obj.room, lastId, voided);
+  } else if (obj.epoch) {
+    state.epoch = obj.epoch;
+  }
+  if (obj.room === chat.room) chat.emit("room", { room: obj.room, joined: true });
+  chat.emitMembers(obj.room);
+  chat.emitRooms();
   chat.outbox.flush();
-  // The replay (if any) follows; `false` means it cannot: too much was missed, or it is gone.
-  if (obj.recovered === false) reload(chat, obj.room, state.lastId ?? 0);
 }
 
 function caughtUp(chat, entry) {
   if (entry && entry.caughtUp) chat.roomState(entry.caughtUp).catchingUp = null;
 }
 
-/** Show the latest stored messages, behind a divider when they do not reach back to `lastId`. */
-async function reload(chat, room, lastId) {
-  const latest = await chat.history.latest(room, HISTORY_ON_JOIN);
+/** Show the latest stored messages behind a divider: what came after `lastId` is not all there. */
+async function reload(chat, room, lastId, voided) {
   const state = chat.roomState(room);
-  if (!latest || !latest.length || latest[0].id > lastId + 1) {
-    const divider = state.gap(room, lastId);
-    if (room === chat.room) chat.emit("message", { record: divider, live: false, history: true });
+  const divider = state.gap(room, voided ? Number.MAX_SAFE_INTEGER - 1 : lastId);
+  if (voided) divider.order = null; // another log: the divider goes after all we had
+  chat.emit("message", { record: divider, live: false, history: !voided, room });
+  const latest = await chat.history.latest(room, HISTORY_ON_JOIN);
+  for (const entry of latest ?? []) {
+    const obj = { ...entry, room };
+    if ((entry.type ?? "message") === "message") addMessage(chat, obj, voided ? "live-quiet" : "reload");
+    else amend(chat, obj, "reload");
   }
-  // Stored ids behind ours: the history was replaced (or emptied), and ids start again.
-  if (latest && (latest.length ? latest[latest.length - 1].id : 0) < lastId) state.lastId = null;
-  for (const message of latest ?? []) addMessage(chat, { ...message, room }, "reload");
 }
 
 function onAck(chat, obj) {
-  const mine = chat.outbox.acked(obj.ref, obj.id);
-  if (!mine) return;
-  // Known by id from now on, so history repeating it is not shown twice.
-  chat.roomState(mine.room).byId.set(obj.id, mine);
-  chat.emit("update", { record: mine });
+  const entry = chat.inflight.settle(obj.ref);
+  if (!entry) return;
+  if (entry.kind === "publish") {
+    const mine = chat.outbox.acked(entry.record, obj.id);
+    // Known by id from now on, so history repeating it is not shown twice.
+    chat.roomState(mine.room).byId.set(obj.id, mine);
+    chat.emit("update", { record: mine });
+  }
 }
 
 /** A message from the socket ("live", or "replay" after a subscribe) or HTTP ("reload"). */
-function addMessage(chat, obj, source) {
-  if (!Number.isInteger(obj.id) || typeof obj.room !== "string") return;
+export function addMessage(chat, obj, source) {
+  if (!Number.isInteger(obj.id) || typeof obj.room !== "string") return null;
   const state = chat.roomState(obj.room);
-  state.saw(obj.id, source !== "reload");
-  if (state.knows(obj)) return;
-  // History carries our own messages under our name: they are shown as ours.
-  const mine = obj.sender === chat.name;
-  // A reused id (replaced history) still needs a key of its own.
-  const reused = state.byId.has(obj.id) ? `:${state.messages.length}` : "";
+  if (source !== "older") state.saw(obj.id, source === "live" || source === "replay");
+  if (state.knows(obj)) return null;
+  const senderId = typeof obj.sender_id === "string" ? obj.sender_id : null;
+  const mine = senderId !== null && senderId === chat.you?.id;
   const message = record({
-    key: `m:${obj.room}:${obj.id}${reused}`,
+    key: `m:${obj.room}:${obj.id}:${senderId}`,
     id: obj.id,
     room: obj.room,
     sender: String(obj.sender ?? "?"),
+    senderId,
+    guest: obj.guest === true,
     text: String(obj.text ?? ""),
     data: obj.data ?? null,
     ts: obj.ts,
+    editedAt: obj.edited_at ?? null,
+    deleted: obj.deleted === true,
     mine,
     state: mine ? "sent" : "received",
   });
   state.add(message);
-  if (obj.room === chat.room) {
-    // What was missed while away is news (unread, notified); history from before joining is not.
-    const news = source === "live" || (source === "replay" && state.catchingUp === "since");
-    chat.emit("message", { record: message, live: news && !mine, history: source !== "live" });
-  }
+  // What was missed while away is news (unread, notified); history from before joining is not.
+  const news = source === "live" || (source === "replay" && state.catchingUp === "since");
+  chat.noteIncoming(message, news && !mine);
+  chat.emit("message", {
+    record: message,
+    room: obj.room,
+    live: news && !mine,
+    history: source !== "live" && source !== "live-quiet",
+  });
+  return message;
+}
+
+/** An edit or a delete of message `target` (an entry of the room's log itself). */
+export function amend(chat, obj, source) {
+  if (!Number.isInteger(obj.id) || !Number.isInteger(obj.target)) return;
+  const state = chat.roomState(obj.room);
+  if (source === "live") state.saw(obj.id, true);
+  const target = state.byId.get(obj.target);
+  if (!target || target.deleted) return;
+  if (obj.type === "deleted") Object.assign(target, { deleted: true, text: "", data: null });
+  else Object.assign(target, { text: String(obj.text ?? ""), editedAt: obj.ts });
+  chat.emit("update", { record: target });
 }
 
 function onPresence(chat, obj) {
-  if (obj.room !== chat.room || !chat.joined) return;
-  const state = chat.roomState(obj.room);
-  const seen = state.members.get(obj.name) || 0;
-  if (obj.event === "join") state.members.set(obj.name, seen + 1);
-  else if (seen <= 1) state.members.delete(obj.name);
-  else state.members.set(obj.name, seen - 1);
+  const state = chat.rooms.get(obj.room);
+  if (!state || !state.joined || typeof obj.id !== "string") return;
+  if (obj.event === "join") state.join({ id: obj.id, name: obj.name, guest: obj.guest === true });
+  else state.leave(obj.id);
   state.count = obj.count;
-  chat.emitMembers();
+  if (obj.event === "leave") chat.emit("typing", { room: obj.room, id: obj.id, name: null });
+  chat.emitMembers(obj.room);
 }
 
 function onError(chat, obj) {
-  const entry = obj.ref ? chat.inflight.settle((e) => e.ref === obj.ref) : chat.inflight.oldest();
+  const entry = chat.inflight.settle(obj.ref);
   const words = describeError(obj.code, obj.detail);
   if (entry && entry.kind === "publish") {
     chat.outbox.failed(entry.record, words);
+  } else if (entry && entry.kind === "amend") {
+    chat.emit("notice", { text: words });
   } else if (entry && entry.kind === "subscribe" && obj.code === "rate_limited") {
     // Not our user's doing: try the room again shortly instead of leaving them nowhere.
     setTimeout(() => {
-      if (chat.room === entry.room && !chat.joined && chat.name !== null) chat.subscribe();
+      if (chat.openRooms.includes(entry.room) && !chat.roomState(entry.room).joined) {
+        chat.subscribe(entry.room);
+      }
     }, RESUBSCRIBE_AFTER_MS);
     return;
-  } else if (entry && entry.kind === "ping") {
-    caughtUp(chat, entry); // refused, but answered in order all the same
-    return; // a dropped heartbeat still proved the connection alive
+  } else if (!obj.ref && obj.code === "rate_limited") {
+    // A frame with no ref was dropped: a ping (answered all the same, as far as catching up
+    // goes) or a typing notice. Nothing the person did, so nothing to tell them.
+    caughtUp(chat, chat.inflight.pong());
+    return;
   }
   chat.emit("notice", { text: words });
 }

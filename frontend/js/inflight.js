@@ -1,38 +1,44 @@
-// Every frame sent and not answered yet, oldest first. The server answers every frame exactly
-// once, in order (ack/subscribed/unsubscribed/pong or error), so keeping what we sent in order
-// lets an error without a `ref` (rate_limited) be tied to the frame it refused.
+// Every frame sent and not answered yet. Answers are matched by the `ref` the frame carried and
+// the server echoes (ack, subscribed, unsubscribed, error), never by order: an error about a
+// later frame may overtake an earlier publish's ack. Pings carry no ref; their pongs come back
+// in the order the pings went, so they are matched among pings only.
 
 export class InFlight {
   constructor(socket) {
     this.socket = socket;
-    this.entries = [];
+    this.byRef = new Map(); // ref -> entry
+    this.pings = []; // entries of pings sent, oldest first
   }
 
   /** Send `frame` and remember `entry` for its answer; false (nothing sent) when offline. */
   send(frame, entry) {
     if (!this.socket.send(frame)) return false;
-    this.entries.push(entry);
+    if (frame.ref) this.byRef.set(frame.ref, { ...entry, ref: frame.ref });
+    else if (frame.type === "ping") this.pings.push(entry);
     return true;
   }
 
-  /** Take the first entry `match` accepts, or null when none does. */
-  settle(match) {
-    const index = this.entries.findIndex(match);
-    return index === -1 ? null : this.entries.splice(index, 1)[0];
+  /** Take the entry answered by `ref`, or null when nothing sent is waiting for it. */
+  settle(ref) {
+    if (!ref) return null;
+    const entry = this.byRef.get(ref) ?? null;
+    this.byRef.delete(ref);
+    return entry;
   }
 
-  /** Take the oldest entry (what an answer without a `ref` refers to), or null. */
-  oldest() {
-    return this.entries.shift() ?? null;
+  /** Take the oldest ping's entry (a pong answers it). */
+  pong() {
+    return this.pings.shift() ?? null;
   }
 
   /** Our records whose publish was sent but never acknowledged. */
   unconfirmed() {
-    return this.entries.filter((entry) => entry.kind === "publish").map((entry) => entry.record);
+    return [...this.byRef.values()].filter((e) => e.kind === "publish").map((e) => e.record);
   }
 
   /** A new connection answers nothing sent over the old one. */
   clear() {
-    this.entries = [];
+    this.byRef.clear();
+    this.pings = [];
   }
 }

@@ -59,14 +59,23 @@ export class Alerts {
     this.clear();
   }
 
-  /** Someone else's message arrived live in the room on screen. */
+  /**
+   * Someone else's message arrived live: in the room on screen, or one that mentions us in any
+   * open room (a mention in another room notifies even while this tab is in view).
+   */
   incoming(record) {
-    if (!this.doc.hidden) return;
-    this.unread += 1;
-    this.renderTitle();
+    const elsewhere = record.room !== this.room;
+    if (!this.doc.hidden && !(record.mention && elsewhere)) return;
+    if (this.doc.hidden) {
+      this.unread += 1;
+      this.renderTitle();
+    }
     if (this.permission !== "granted") return;
+    const title = record.mention
+      ? `${record.sender} mentioned you in #${record.room}`
+      : `${record.sender} in #${record.room}`;
     try {
-      const note = new window.Notification(`${record.sender} in #${record.room}`, {
+      const note = new window.Notification(title, {
         body: record.text.length > 160 ? `${record.text.slice(0, 157)}…` : record.text,
         // One notification per room, replaced by the next: a busy room is not a wall of popups.
         tag: `desafio-${record.room}`,

@@ -1,30 +1,42 @@
 // Our own messages on their way out: written while offline they wait here, and leave in the
-// order they were written once the room is joined. A record's `state` says how far it got
-// (see record() in room.js): queued, sending, sent, or failed.
+// order they were written once their room is joined, paced to the server's advertised rate.
+// A record's `state` says how far it got (see record() in room.js): queued, sending, sent, or
+// failed. A failed message is never re-sent by itself (only the person's Retry does), and it
+// leaves the queue: one stuck message never holds back the ones written after it.
 import { record } from "./room.js";
-import { MAX_FRAME_BYTES, frameBytes, frames } from "./protocol.js";
+import { MAX_FRAME_BYTES, frameBytes, frames, newRef } from "./protocol.js";
 
-let refCounter = 0;
-// Refs only need to be unique per connection; time plus a counter also survives reloads.
-const newRef = () => `c${Date.now().toString(36)}.${(refCounter++).toString(36)}`;
+// A message sent this many times without an acknowledgement (each time the connection dropped
+// before the answer) is failed rather than sent once more: something about it is wrong.
+const MAX_ATTEMPTS = 3;
+// Tokens of the server's bucket left for pings, subscribes and typing notices.
+const SPARE_TOKENS = 2;
+
+/** The most bytes one frame may have, as the server said in `welcome` (or its default). */
+export function frameLimit(limits) {
+  return limits?.message_bytes ?? MAX_FRAME_BYTES;
+}
 
 /** Our record of `text` for `room`, or {problem} in plain words when it cannot be sent. */
-export function ownMessage(room, sender, text) {
+export function ownMessage(room, me, text, limits) {
   const ref = newRef();
-  if (frameBytes(frames.publish(room, text, ref)) > MAX_FRAME_BYTES) {
-    return {
-      problem: `That message is too long to send (the limit is ${MAX_FRAME_BYTES / 1024} KB). Please shorten it.`,
-    };
+  const limit = frameLimit(limits);
+  if (frameBytes(frames.publish(room, text, ref)) > limit) {
+    const size = limit >= 1024 ? `${Math.floor(limit / 1024)} KB` : `${limit} bytes`;
+    return { problem: `That message is too long to send (the limit is ${size}). Please shorten it.` };
   }
   const mine = record({
     key: ref,
     ref,
     room,
-    sender,
+    sender: me.name,
+    senderId: me.id,
+    guest: me.guest,
     text,
     ts: new Date().toISOString(),
     mine: true,
     state: "queued",
+    attempts: 0,
   });
   return { record: mine };
 }
@@ -33,55 +45,122 @@ export class Outbox {
   /**
    * @param {import("./inflight.js").InFlight} inflight where publishes go, tracked for their ack
    * @param {(record: object) => void} onUpdate told whenever one of our records changes state
+   * @param {(room: string) => boolean} joined whether a room is joined (its messages may go)
    */
-  constructor(inflight, onUpdate) {
+  constructor(inflight, onUpdate, joined = () => true) {
     this.inflight = inflight;
     this.onUpdate = onUpdate;
+    this.joined = joined;
     this.queue = []; // our records waiting for a connection, oldest first
+    this.limits = null;
+    this.tokens = 0;
+    this.refilled = 0;
+    this.timer = null;
+  }
+
+  /** The server's limits (from `welcome`): frame size and rate. */
+  setLimits(limits) {
+    this.limits = limits;
+    this.tokens = Math.max(1, (limits?.rate_burst ?? 10) - SPARE_TOKENS);
+    this.refilled = performance.now();
   }
 
   add(mine) {
     this.queue.push(mine);
   }
 
-  /** Queue a refused message once more. */
+  /** Queue a failed message once more (the person pressed Retry). */
   retry(mine) {
-    Object.assign(mine, { state: "queued", error: null });
+    Object.assign(mine, { state: "queued", error: null, attempts: 0 });
     this.onUpdate(mine);
     this.queue.push(mine);
   }
 
-  /** Send what is queued, in order, for as long as the socket takes it. */
+  /** Forget a message that was never sent or failed (the person pressed Delete). */
+  drop(mine) {
+    this.queue = this.queue.filter((m) => m !== mine);
+  }
+
+  /** Send what is queued, in order, as far as the socket and the rate allow. */
   flush() {
+    clearTimeout(this.timer);
+    this.timer = null;
+    const waiting = [];
     while (this.queue.length) {
-      const mine = this.queue[0];
+      const mine = this.queue.shift();
+      if (!this.joined(mine.room)) {
+        waiting.push(mine); // its room is not joined (yet): the others need not wait for it
+        continue;
+      }
       const frame = frames.publish(mine.room, mine.text, mine.ref);
-      if (!this.inflight.send(frame, { kind: "publish", ref: mine.ref, record: mine })) return;
-      this.queue.shift();
+      if (frameBytes(frame) > frameLimit(this.limits)) {
+        this.failed(mine, "That message is too long for this server. Shorten it and try again.");
+        continue;
+      }
+      if (!this.take()) {
+        this.queue.unshift(mine);
+        this.later();
+        break;
+      }
+      if (!this.inflight.send(frame, { kind: "publish", record: mine })) {
+        this.queue.unshift(mine);
+        break;
+      }
+      mine.attempts = (mine.attempts ?? 0) + 1;
       mine.state = "sending";
       this.onUpdate(mine);
     }
+    this.queue.unshift(...waiting);
   }
 
-  /** Put records that were sent but never acknowledged back in front of the queue. */
-  requeue(records) {
+  /** One token of the server's rate, or false when sending now would be refused. */
+  take() {
+    const rate = this.limits?.rate_per_second;
+    if (!rate) return true;
+    const now = performance.now();
+    const burst = Math.max(1, (this.limits.rate_burst ?? 1) - SPARE_TOKENS);
+    this.tokens = Math.min(burst, this.tokens + ((now - this.refilled) / 1000) * rate);
+    this.refilled = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+
+  later() {
+    const rate = this.limits?.rate_per_second || 1;
+    const wait = Math.ceil(((1 - this.tokens) / rate) * 1000);
+    this.timer = setTimeout(() => this.flush(), Math.max(20, wait));
+  }
+
+  /**
+   * The connection dropped with these sent but unacknowledged: queue them again (the server
+   * knows their refs, so a copy it already stored is acknowledged, not stored twice), unless
+   * `refusal` says the server refused them, or they were tried too often.
+   */
+  requeue(records, refusal = null) {
+    const again = [];
     for (const mine of records) {
-      mine.state = "queued";
-      this.onUpdate(mine);
+      if (refusal) this.failed(mine, refusal);
+      else if ((mine.attempts ?? 0) >= MAX_ATTEMPTS) {
+        this.failed(mine, "The server never confirmed this message.");
+      } else {
+        mine.state = "queued";
+        this.onUpdate(mine);
+        again.push(mine);
+      }
     }
-    this.queue.unshift(...records);
+    this.queue.unshift(...again);
   }
 
-  /** The server stored our message `ref` as `id`: the record, now sent, or null if not ours. */
-  acked(ref, id) {
-    const entry = this.inflight.settle((e) => e.kind === "publish" && e.ref === ref);
-    if (!entry) return null;
-    Object.assign(entry.record, { id, state: "sent" });
-    return entry.record;
+  /** The server stored our message: the record, now sent. */
+  acked(mine, id) {
+    Object.assign(mine, { id, state: "sent", error: null });
+    return mine;
   }
 
-  /** The server refused our message; `words` say why. */
+  /** The server refused our message, or it cannot be sent; `words` say why. */
   failed(mine, words) {
+    this.queue = this.queue.filter((m) => m !== mine);
     Object.assign(mine, { state: "failed", error: words });
     this.onUpdate(mine);
   }

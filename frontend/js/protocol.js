@@ -6,7 +6,8 @@
 // page explain a bad name before the handshake is refused with a bare, wordless close.
 export const ROOM_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
 export const NAME_PATTERN = /^[^\u0000-\u001f\u007f]{1,32}$/u;
-// The server's default MAX_MESSAGE_BYTES; a bigger frame makes it close the connection (1009).
+// The server's default MAX_MESSAGE_BYTES, until its `welcome` says what it really takes (a
+// bigger frame makes it close the connection with 1009).
 export const MAX_FRAME_BYTES = 64 * 1024;
 export const DEFAULT_ROOM = "lobby";
 // Opened from disk there is no origin to talk to: assume the backend runs locally on its port.
@@ -17,15 +18,33 @@ export function httpBase(loc = window.location) {
   return loc.protocol.startsWith("http") ? loc.origin : DISK_FALLBACK.http;
 }
 
-/** The WebSocket address in JSON mode, carrying the display name when there is one. */
-export function socketUrl(name, loc = window.location) {
+/**
+ * The WebSocket address in JSON mode, carrying the display name when there is one and the
+ * tab's client-session secret (a guest with the same secret is the same guest: its refs, and so
+ * its unacknowledged messages, survive reconnects and reloads).
+ */
+export function socketUrl(name, session = null, loc = window.location) {
   const base = loc.protocol.startsWith("http")
     ? `${loc.protocol === "https:" ? "wss" : "ws"}://${loc.host}`
     : DISK_FALLBACK.ws;
   const query = new URLSearchParams({ format: "json" });
   if (name) query.set("name", name);
+  if (session) query.set("session", session);
   return `${base}/ws?${query}`;
 }
+
+/** A new client-session secret: 32 url-safe characters from 24 random bytes. */
+export function newSessionSecret() {
+  const bytes = crypto.getRandomValues(new Uint8Array(24));
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_");
+}
+
+export const SESSION_PATTERN = /^[A-Za-z0-9_-]{16,128}$/;
+
+let refCounter = 0;
+/** A ref for a frame that needs an answer: unique per tab, and across reloads (time + counter). */
+export const newRef = (prefix = "c") =>
+  `${prefix}${Date.now().toString(36)}.${(refCounter++).toString(36)}`;
 
 /** The address of a room's stored messages (the persistence API). */
 export function historyUrl(room, { limit, after, before } = {}, loc = window.location) {
@@ -56,16 +75,23 @@ export function parseFrame(data) {
   return objects;
 }
 
+// Every frame that needs an answer carries a `ref`, and answers are matched by it, never by order.
 export const frames = {
-  // `since`: replay everything after that id (recovery); `history`: the last N first (joining).
-  subscribe: (room, { since, history } = {}) => ({
+  // `since` + `epoch`: replay everything after that id of that log (recovery); `history`: the
+  // last N first (joining).
+  subscribe: (room, { since, epoch, history } = {}, ref = undefined) => ({
     type: "subscribe",
     room,
     ...(since != null ? { since } : {}),
+    ...(since != null && epoch ? { epoch } : {}),
     ...(history ? { history } : {}),
+    ...(ref ? { ref } : {}),
   }),
-  unsubscribe: (room) => ({ type: "unsubscribe", room }),
+  unsubscribe: (room, ref = undefined) => ({ type: "unsubscribe", room, ...(ref ? { ref } : {}) }),
   publish: (room, text, ref) => ({ type: "publish", room, text, ref }),
+  edit: (room, id, text, ref) => ({ type: "edit", room, id, text, ref }),
+  delete: (room, id, ref) => ({ type: "delete", room, id, ref }),
+  typing: (room) => ({ type: "typing", room }),
   ping: () => ({ type: "ping" }),
 };
 
@@ -93,7 +119,29 @@ const ERROR_WORDS = {
   invalid_json: "The server could not read what this page sent. Reloading the page may help.",
   invalid_frame: "The server could not read what this page sent. Reloading the page may help.",
   unknown_type: "The server did not understand a request from this page. Try reloading it.",
+  forbidden: "You are not allowed to do that here.",
+  not_found: "That message no longer exists.",
+  quota_exceeded: "You have sent too much for now. Wait a while and try again.",
+  storage_failed: "The server could not store that message. Try again.",
+  outcome_unknown: "The server could not tell whether that was saved. Try again.",
+  invalid_data: "The server cannot store that message.",
+  unavailable: "The server is restarting. Try again in a moment.",
 };
+
+// Why a recovery after a reconnect could not be exact (`subscribed` with `recovered: false`).
+const RECOVERY_WORDS = {
+  purged: "older messages were deleted by the server",
+  too_far_behind: "too much happened while you were away",
+  unknown_offset: "the server's history was reset",
+  epoch_changed: "the server's history was replaced",
+  storage_unavailable: "the server's history is unavailable right now",
+};
+
+/** Why some messages could not be recovered, in plain words. */
+export function describeRecovery(reason) {
+  const why = RECOVERY_WORDS[reason] ?? "the server could not replay them";
+  return `Some messages could not be recovered: ${why}. The latest messages were reloaded.`;
+}
 
 /** An `error` object from the server, said so that anyone understands it. */
 export function describeError(code, detail) {
@@ -111,8 +159,6 @@ export function describeClose(code) {
       return "The server disconnected you for sending too much too quickly.";
     case 1009:
       return "That message was too long for the server, so it dropped the connection.";
-    case 1013:
-      return "The server is full right now.";
     case 4000:
       return "The connection was too slow to keep up.";
     default:

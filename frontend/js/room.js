@@ -1,61 +1,112 @@
-// What the page knows of one room: its messages, which ids it holds, and where a subscribe
-// resumes. Pure state, no DOM and no socket.
+// What the page knows of one room: its messages, which ids it holds, who is there, and where a
+// subscribe resumes. Pure state, no DOM and no socket.
 
 /**
  * A message as the page knows it. `state` is one of:
  *  received  — someone else's message;  queued — ours, waiting for a connection;
  *  sending   — ours, sent, no ack yet;  sent   — ours, acknowledged (it has an id);
- *  failed    — ours, refused by the server (`error` says why, in plain words).
+ *  failed    — ours, not sent or refused (`error` says why, in plain words): Retry or Delete.
+ * `mine` is decided by sender id (the server's `welcome.you.id`), never by a name.
  * A record with `kind: "gap"` is not a message: it marks where history could not be recovered.
  */
 export function record(fields) {
-  return { id: null, data: null, error: null, ...fields };
+  return {
+    id: null,
+    data: null,
+    error: null,
+    senderId: null,
+    guest: false,
+    editedAt: null,
+    deleted: false,
+    ...fields,
+  };
 }
 
 export class RoomState {
   constructor() {
     this.messages = [];
     this.byId = new Map();
-    // Highest id among messages the server delivered (not acks: in a cluster an ack may overtake
-    // someone else's earlier message, and resuming after it would skip that one).
+    // Highest log id the server delivered (messages and amendments; not acks: in a cluster an
+    // ack may overtake someone else's earlier message, and resuming after it would skip it).
     this.lastId = null;
+    // Names the room's log (from `subscribed`); sent back with `since`, so that ids of another
+    // log (a database reset) are refused instead of resumed from.
+    this.epoch = null;
     // Subscribed at least once: from then on a subscribe asks for what was missed (`since`),
     // not for the latest history, so nothing between two connections is lost.
     this.synced = false;
+    this.joined = false;
     // While the replay after a subscribe arrives: "history" (first join) or "since" (recovery).
     this.catchingUp = null;
-    this.members = new Map(); // name -> how many connections use it
+    this.members = new Map(); // sender id -> {id, name, guest, connections}
     this.count = 0;
     this.gaps = 0;
+    this.unread = 0;
+    this.mentions = 0;
+    // Whether the server has messages older than the oldest we hold (false once it said none).
+    this.olderAvailable = true;
   }
 
   /** What to ask for when subscribing to this room now. */
   subscribeOptions(historySize) {
-    return this.synced ? { since: this.lastId ?? 0 } : { history: historySize };
+    return this.synced ? { since: this.lastId ?? 0, epoch: this.epoch } : { history: historySize };
   }
 
   /**
-   * Note a delivered message's id. Over the socket ids arrive in order, so the latest is the
-   * resume point even if a server whose database was replaced counts from 1 again; stored
-   * messages fetched over HTTP only ever move it forward.
+   * Note a delivered log id. Over the socket ids arrive in order, so the latest is the resume
+   * point; stored messages fetched over HTTP only ever move it forward.
    */
   saw(id, inOrder) {
     if (inOrder || this.lastId === null || id > this.lastId) this.lastId = id;
   }
 
+  /** The ids the server gave out here no longer mean what they did (another log). */
+  forgetIds() {
+    this.byId.clear();
+    this.lastId = null;
+  }
+
   /**
-   * Whether `obj` repeats a message we hold (replay overlapping what we had, our own message
-   * coming back). The same id with other content is a different message: ids restart when the
-   * server's database is replaced, and showing a message twice beats hiding a new one.
+   * Whether `obj` repeats a message we hold (replay overlapping, our own coming back). An id
+   * names one message within a log (another log's ids are forgotten: see forgetIds); the same
+   * id from another sender is a different message, and showing both beats hiding a new one.
    */
   knows(obj) {
     const known = this.byId.get(obj.id);
-    return Boolean(known && known.sender === obj.sender && known.text === obj.text);
+    return Boolean(known && known.senderId === (obj.sender_id ?? null));
   }
 
   add(message) {
     if (message.id !== null) this.byId.set(message.id, message);
     this.messages.push(message);
+  }
+
+  remove(message) {
+    const at = this.messages.indexOf(message);
+    if (at !== -1) this.messages.splice(at, 1);
+    if (message.id !== null && this.byId.get(message.id) === message) this.byId.delete(message.id);
+  }
+
+  /** The oldest message id we hold, or null. */
+  oldestId() {
+    let oldest = null;
+    for (const id of this.byId.keys()) if (oldest === null || id < oldest) oldest = id;
+    return oldest;
+  }
+
+  /** Someone (by id) joined: one more connection of theirs. */
+  join(entry) {
+    const known = this.members.get(entry.id);
+    if (known) known.connections += 1;
+    else this.members.set(entry.id, { ...entry, connections: 1 });
+  }
+
+  /** One of their connections left; gone when it was the last. */
+  leave(id) {
+    const known = this.members.get(id);
+    if (!known) return;
+    known.connections -= 1;
+    if (known.connections <= 0) this.members.delete(id);
   }
 
   /** A divider after message `afterId`: what followed it could not all be recovered. */

@@ -73,7 +73,7 @@ def test_the_room_comes_from_the_url_and_is_shown(server: ServerProcess, open_ch
     watcher.close()
 
 
-def test_switching_rooms_moves_the_conversation_and_updates_the_address(
+def test_switching_rooms_shows_the_other_room_and_keeps_the_first_one_open_with_unread_counts(
     server: ServerProcess, open_chat: Opener
 ) -> None:
     ana = open_chat(server.http, "Ana", "first")
@@ -84,11 +84,27 @@ def test_switching_rooms_moves_the_conversation_and_updates_the_address(
     expect(ana.page.locator("#roomName")).to_have_text("second")
     expect(ana.members).to_have_text(["Ana", "Finn"])
     expect(ana.page).to_have_url(re.compile(r"\?room=second$"))
-    assert old_room.next_of("presence")["event"] == "leave"
+    rooms = ana.page.locator("#roomList .room-label")
+    expect(rooms).to_have_text(["first", "second"])
 
+    # One connection holds both rooms: the one not on screen counts what arrives there.
     old_room.send(type="publish", room="first", text="left behind")
     new_room.send(type="publish", room="second", text="welcome to second")
     expect(ana.texts).to_have_text(["welcome to second"])
+    first = ana.page.locator('#roomList li[data-room="first"]')
+    expect(first.locator(".badge")).to_have_text("1")
+    first.locator(".room-link").click()
+    expect(ana.page.locator("#roomName")).to_have_text("first")
+    expect(ana.texts).to_have_text(["left behind"])
+    expect(first.locator(".badge")).to_have_count(0)
+
+    # Leaving a room that is not on screen unsubscribes from it.
+    ana.page.get_by_role("button", name="Leave #second").click()
+    expect(rooms).to_have_text(["first"])
+    while (presence := new_room.next_of("presence"))["name"] != "Ana":
+        pass  # others' comings and goings
+    assert presence["event"] == "join"
+    assert new_room.next_of("presence")["event"] == "leave"
     old_room.close()
     new_room.close()
 

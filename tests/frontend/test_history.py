@@ -9,13 +9,16 @@ from pathlib import Path
 from playwright.sync_api import expect
 
 from tests.frontend.pages import ChatPage, Opener
-from tests.support.clients import publish_acked
+from tests.support.clients import JsonClient, publish_acked
 from tests.support.server import ServerProcess
 
 ServerFactory = Callable[..., ServerProcess]
 # Publishing a backlog quickly must not trip the rate limit of the test's one author.
 FAST = {"RATE_LIMIT_PER_SECOND": "100000", "RATE_LIMIT_BURST": "100000"}
 BACK_WITHIN_MS = 30_000
+# A client-session secret, as the page keeps one in localStorage (guests are who it says).
+ANA_SESSION = "ana-browser-session-0123456789"
+REMEMBER_SESSION = f"localStorage.setItem('desafio.session', '{ANA_SESSION}');"
 
 
 def ids_in_page(page: ChatPage) -> list[int]:
@@ -26,19 +29,27 @@ def test_joining_a_room_shows_its_recent_history_with_own_messages_as_own(
     server: ServerProcess, open_chat: Opener
 ) -> None:
     publish_acked(server.ws, "archive", name="Bruno", texts=[f"old {n}" for n in range(20)])
-    publish_acked(server.ws, "archive", name="Ana", texts=["mine"])
-    recent = [f"recent {n}" for n in range(49)]
+    # Ana wrote from this browser before (same client-session secret: the same guest).
+    earlier = JsonClient(server.ws, f"name=Ana&room=archive&session={ANA_SESSION}")
+    earlier.send(type="publish", room="archive", text="mine", ref="m1")
+    earlier.next_of("ack")
+    earlier.close()
+    publish_acked(server.ws, "archive", name="Ana", texts=["another Ana"])
+    recent = [f"recent {n}" for n in range(48)]
     publish_acked(server.ws, "archive", name="Bruno", texts=recent)
 
-    ana = open_chat(server.http, "Ana", "archive")
-    # The latest 50, oldest first; Ana's own among them is shown as hers.
-    expect(ana.texts).to_have_text(["mine", *recent])
+    ana = open_chat(server.http, "Ana", "archive", init_script=REMEMBER_SESSION)
+    # The latest 50, oldest first; Ana's own among them is shown as hers, the other Ana's not.
+    expect(ana.texts).to_have_text(["mine", "another Ana", *recent])
     expect(ana.messages.first).to_have_class(re.compile(r"\bmine\b"))
     expect(ana.messages.first.locator(".sender")).to_have_text("You")
-    expect(ana.messages.nth(1).locator(".sender")).to_have_text("Bruno")
+    expect(ana.messages.nth(1)).not_to_have_class(re.compile(r"\bmine\b"))
+    expect(ana.messages.nth(1).locator(".sender")).to_have_text("Ana")
+    expect(ana.messages.nth(1).locator(".guest-tag")).to_have_text("guest")
+    expect(ana.messages.nth(2).locator(".sender")).to_have_text("Bruno")
 
     publish_acked(server.ws, "archive", name="Bruno", texts=["live"])
-    expect(ana.texts).to_have_text(["mine", *recent, "live"])
+    expect(ana.texts).to_have_text(["mine", "another Ana", *recent, "live"])
     ids = ids_in_page(ana)
     assert ids == list(range(ids[0], ids[0] + 51))
 

@@ -27,7 +27,7 @@ window.WebSocket = class extends RealWebSocket {
 
 def test_the_page_keeps_the_original_ids(server: ServerProcess, open_chat: Opener) -> None:
     ana = open_chat(server.http, "Ana", "legacy-ids")
-    expect(ana.page.locator("input#messageInput")).to_have_count(1)
+    expect(ana.page.locator("#messageInput")).to_have_count(1)
     expect(ana.page.locator("ul#messages")).to_have_count(1)
 
 

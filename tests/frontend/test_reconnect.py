@@ -97,5 +97,5 @@ def test_the_reconnect_can_be_hurried_with_the_retry_button(
     # reconnect within the few seconds this test allows.
     ana.page.evaluate("window.desafio.chat.socket.backoff = {base: 20000, max: 20000}")
     backend = restart(make_server, backend, ana)
-    ana.page.get_by_role("button", name="Retry now").click()
+    ana.page.get_by_role("button", name="Reconnect now").click()
     expect(ana.status).to_have_attribute("data-state", "open", timeout=5_000)

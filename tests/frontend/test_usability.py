@@ -18,7 +18,7 @@ def test_every_control_has_a_label_a_screen_reader_can_announce(
     expect(page.get_by_label("Your name")).to_have_id("nameInput")
     expect(page.get_by_label("Room", exact=True)).to_have_id("roomInput")
     expect(page.get_by_role("button", name="Send")).to_be_visible()
-    expect(page.get_by_role("log", name="Messages")).to_have_id("messages")
+    expect(page.get_by_role("log", name="Messages")).to_have_id("messageLog")
     expect(page.get_by_role("status")).to_contain_text("Connected")
 
 
@@ -42,7 +42,7 @@ def test_new_messages_do_not_yank_down_someone_reading_older_ones(
     for n in range(40):
         friend.send(type="publish", room="scroll", text=f"line {n}")
     expect(ana.texts).to_have_count(40)
-    log = ana.page.locator("#messages")
+    log = ana.page.locator("#messageLog")
     # At the bottom, new messages stay in view.
     expect(ana.texts.last).to_be_in_viewport()
 
