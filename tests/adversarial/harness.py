@@ -101,6 +101,8 @@ class Watch:
             "p99_ms": None if p99 is None else round(p99 * 1000, 1),
             "rss_growth_mib": round((self.peak - self.baseline) / 2**20, 1),
             "errors": self.result.get("errors", [])[:3],
+            # Other work on this machine inflates latency: say how busy it was.
+            "load_average": os.getloadavg()[0],
         }
 
     def assert_unharmed(self) -> None:

@@ -48,7 +48,9 @@ def test_a_client_sending_faster_than_its_byte_budget_is_slowed_down(
             with contextlib.suppress(websocket.WebSocketTimeoutException):
                 received += len(listener.recv())
         elapsed = time.monotonic() - started
-    allowed = BURST + RATE * elapsed + 2 * len(FRAME)
+    # The server may overshoot by one read (asyncio reads up to 256 KiB at a time), and it read
+    # the first frames a moment before the listener saw the first one.
+    allowed = BURST + RATE * (elapsed + 0.5) + 256 * 1024
     assert received <= allowed, f"{received} bytes relayed in {elapsed:.1f}s, budget {allowed:.0f}"
     assert received >= BURST / 2  # throttled, not cut off
     attacker.shutdown()  # type: ignore[no-untyped-call]
