@@ -7,7 +7,7 @@ import { ReconnectingSocket } from "./connection.js";
 import { HISTORY_ON_JOIN, addMessage, amend, dispatch } from "./dispatch.js";
 import { History } from "./history.js";
 import { InFlight } from "./inflight.js";
-import { Outbox, ownMessage } from "./outbox.js";
+import { Outbox, RateBudget, ownMessage } from "./outbox.js";
 import { RoomState } from "./room.js";
 import {
   describeClose,
@@ -44,14 +44,16 @@ export class Chat extends EventTarget {
     this.lastTyping = 0;
     this.socket = new ReconnectingSocket(() => socketUrl(this.name ?? this.wantedName, this.session), {
       parse: parseFrame,
-      heartbeat: () => this.inflight.send(frames.ping(), { kind: "ping" }),
+      heartbeat: () => this.budget.take(true) && this.inflight.send(frames.ping(), { kind: "ping" }),
       backoff,
     });
+    this.budget = new RateBudget();
     this.inflight = new InFlight(this.socket);
     this.outbox = new Outbox(
       this.inflight,
       (record) => this.emit("update", { record }),
       (room) => this.roomState(room).joined,
+      this.budget,
     );
     this.socket.addEventListener("state", (e) => this.onState(e.detail));
     this.socket.addEventListener("objects", (e) => e.detail.objects.forEach((o) => dispatch(this, o)));
@@ -112,7 +114,7 @@ export class Chat extends EventTarget {
     if (text !== null && !text.trim()) return "A message cannot be empty; delete it instead.";
     const ref = newRef("a");
     const frame = text === null ? frames.delete(this.room, mine.id, ref) : frames.edit(this.room, mine.id, text, ref);
-    if (!this.inflight.send(frame, { kind: "amend", record: mine })) {
+    if (!this.budget.take(true) || !this.inflight.send(frame, { kind: "amend", record: mine })) {
       return "You are offline; try again once connected.";
     }
     return null;
@@ -122,6 +124,8 @@ export class Chat extends EventTarget {
   typing() {
     const now = Date.now();
     if (!this.joined || now - this.lastTyping < TYPING_EVERY_MS) return;
+    // Only from what the rate leaves over: a notice must never cost a message its turn.
+    if (this.outbox.queue.length || !this.budget.take()) return;
     this.lastTyping = now;
     this.socket.send(frames.typing(this.room));
   }
@@ -157,6 +161,7 @@ export class Chat extends EventTarget {
   unsubscribe(room) {
     const state = this.roomState(room);
     state.joined = false;
+    this.budget.take(true);
     this.inflight.send(frames.unsubscribe(room, newRef("u")), { kind: "unsubscribe", room });
   }
 
@@ -177,6 +182,8 @@ export class Chat extends EventTarget {
     // The server sends the whole replay before it reads the next frame, so the answer to this
     // ping marks where the replay ends and live messages begin.
     this.inflight.send(frames.ping(), { kind: "ping", caughtUp: room });
+    this.budget.take(true);
+    this.budget.take(true);
   }
 
   /** Older stored messages of the current room, before the oldest we hold; how many came. */

@@ -53,6 +53,7 @@ function onWelcome(chat, obj) {
   chat.you = obj.you ?? { id: null, name: obj.name, guest: true };
   chat.limits = obj.limits ?? null;
   chat.outbox.setLimits(chat.limits);
+  chat.budget.setLimits(chat.limits);
   chat.inflight.clear();
   chat.emit("welcome", { name: obj.name, you: chat.you, limits: chat.limits });
   for (const room of chat.openRooms) chat.subscribe(room);

@@ -9,8 +9,51 @@ import { MAX_FRAME_BYTES, frameBytes, frames, newRef } from "./protocol.js";
 // A message sent this many times without an acknowledgement (each time the connection dropped
 // before the answer) is failed rather than sent once more: something about it is wrong.
 const MAX_ATTEMPTS = 3;
-// Tokens of the server's bucket left for pings, subscribes and typing notices.
-const SPARE_TOKENS = 2;
+// A token of the server's bucket kept for the heartbeat's ping.
+const SPARE_TOKENS = 1;
+
+/**
+ * The server's rate limit as the page keeps to it: a token bucket like the connection's own
+ * (`welcome.limits`), spent by every frame sent, so that publishes wait their turn instead of
+ * being refused. Subscribes and pings spend even when it is empty (they must go); typing
+ * notices and publishes wait (or, for typing, are skipped).
+ */
+export class RateBudget {
+  constructor() {
+    this.limits = null;
+    this.tokens = 0;
+    this.refilled = 0;
+  }
+
+  /** A new connection starts with a full bucket. */
+  setLimits(limits) {
+    this.limits = limits;
+    this.tokens = limits?.rate_burst ?? 0;
+    this.refilled = performance.now();
+  }
+
+  refill() {
+    const rate = this.limits?.rate_per_second;
+    const now = performance.now();
+    if (rate) this.tokens = Math.min(this.limits.rate_burst, this.tokens + ((now - this.refilled) / 1000) * rate);
+    this.refilled = now;
+  }
+
+  /** Spend a token if one is left (beyond the spare); `force` spends it regardless. */
+  take(force = false) {
+    if (!this.limits?.rate_per_second) return true; // no rate known: the server decides
+    this.refill();
+    if (!force && this.tokens < 1 + SPARE_TOKENS) return false;
+    this.tokens -= 1;
+    return true;
+  }
+
+  /** Milliseconds until `take()` would succeed. */
+  wait() {
+    const rate = this.limits?.rate_per_second || 1;
+    return Math.max(20, Math.ceil(((1 + SPARE_TOKENS - this.tokens) / rate) * 1000));
+  }
+}
 
 /** The most bytes one frame may have, as the server said in `welcome` (or its default). */
 export function frameLimit(limits) {
@@ -47,22 +90,19 @@ export class Outbox {
    * @param {(record: object) => void} onUpdate told whenever one of our records changes state
    * @param {(room: string) => boolean} joined whether a room is joined (its messages may go)
    */
-  constructor(inflight, onUpdate, joined = () => true) {
+  constructor(inflight, onUpdate, joined = () => true, budget = new RateBudget()) {
     this.inflight = inflight;
     this.onUpdate = onUpdate;
     this.joined = joined;
+    this.budget = budget;
     this.queue = []; // our records waiting for a connection, oldest first
     this.limits = null;
-    this.tokens = 0;
-    this.refilled = 0;
     this.timer = null;
   }
 
-  /** The server's limits (from `welcome`): frame size and rate. */
+  /** The server's limits (from `welcome`): frame size (the rate is the budget's). */
   setLimits(limits) {
     this.limits = limits;
-    this.tokens = Math.max(1, (limits?.rate_burst ?? 10) - SPARE_TOKENS);
-    this.refilled = performance.now();
   }
 
   add(mine) {
@@ -97,9 +137,9 @@ export class Outbox {
         this.failed(mine, "That message is too long for this server. Shorten it and try again.");
         continue;
       }
-      if (!this.take()) {
+      if (!this.budget.take()) {
         this.queue.unshift(mine);
-        this.later();
+        this.timer = setTimeout(() => this.flush(), this.budget.wait());
         break;
       }
       if (!this.inflight.send(frame, { kind: "publish", record: mine })) {
@@ -111,25 +151,6 @@ export class Outbox {
       this.onUpdate(mine);
     }
     this.queue.unshift(...waiting);
-  }
-
-  /** One token of the server's rate, or false when sending now would be refused. */
-  take() {
-    const rate = this.limits?.rate_per_second;
-    if (!rate) return true;
-    const now = performance.now();
-    const burst = Math.max(1, (this.limits.rate_burst ?? 1) - SPARE_TOKENS);
-    this.tokens = Math.min(burst, this.tokens + ((now - this.refilled) / 1000) * rate);
-    this.refilled = now;
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
-    return true;
-  }
-
-  later() {
-    const rate = this.limits?.rate_per_second || 1;
-    const wait = Math.ceil(((1 - this.tokens) / rate) * 1000);
-    this.timer = setTimeout(() => this.flush(), Math.max(20, wait));
   }
 
   /**

@@ -12,24 +12,6 @@ from tests.support.server import ServerProcess
 ServerFactory = Callable[..., ServerProcess]
 
 
-def test_sending_too_fast_is_explained_in_plain_words_and_the_message_marked_undelivered(
-    make_server: ServerFactory, open_chat: Opener
-) -> None:
-    backend = make_server({"RATE_LIMIT_BURST": "2", "RATE_LIMIT_PER_SECOND": "0.5"})
-    ana = open_chat(backend.http, "Ana", "hasty")
-    # Joining takes tokens too (the subscribe, and the ping that marks the end of its replay):
-    # three quick messages find the bucket empty.
-    for text in ("one", "two", "three"):
-        ana.say(text)
-
-    expect(ana.notice).to_contain_text("You are sending messages too fast")
-    refused = ana.page.locator('#messages .message[data-state="failed"]')
-    expect(refused.first).to_contain_text("Not delivered")
-    expect(ana.notice).not_to_contain_text("rate_limited")
-    expect(refused.first.get_by_role("button", name="Retry")).to_be_visible()
-    expect(ana.status).to_have_attribute("data-state", "open")
-
-
 def test_a_message_over_the_size_limit_is_refused_before_sending_and_kept(
     server: ServerProcess, open_chat: Opener
 ) -> None:
