@@ -114,7 +114,7 @@ export class Chat extends EventTarget {
     if (text !== null && !text.trim()) return "A message cannot be empty; delete it instead.";
     const ref = newRef("a");
     const frame = text === null ? frames.delete(this.room, mine.id, ref) : frames.edit(this.room, mine.id, text, ref);
-    if (!this.budget.take(true) || !this.inflight.send(frame, { kind: "amend", record: mine })) {
+    if (!this.budget.take(true) || !this.inflight.send(frame, { kind: "amend", record: mine, text })) {
       return "You are offline; try again once connected.";
     }
     return null;
@@ -216,7 +216,7 @@ export class Chat extends EventTarget {
     this.emitRooms();
   }
 
-  onState({ state, delay, code }) {
+  onState({ state, delay, code, until }) {
     if (state !== "open") for (const room of this.rooms.values()) room.joined = false;
     if (state === "reconnecting") {
       // Sent but never acknowledged: the server may or may not have it. Sending again with the
@@ -226,7 +226,7 @@ export class Chat extends EventTarget {
       this.outbox.requeue(this.inflight.unconfirmed(), refusal);
       this.inflight.clear();
     }
-    this.emit("status", { state, delay, reason: describeClose(code) });
+    this.emit("status", { state, delay, until, reason: describeClose(code) });
     this.emitMembers(this.room);
   }
 

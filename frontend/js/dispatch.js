@@ -116,6 +116,12 @@ function onAck(chat, obj) {
     // Known by id from now on, so history repeating it is not shown twice.
     chat.roomState(mine.room).byId.set(obj.id, mine);
     chat.emit("update", { record: mine });
+  } else if (entry.kind === "amend") {
+    // The server does not echo our own edit back to us: its ack says it is stored.
+    const mine = entry.record;
+    if (entry.text === null) Object.assign(mine, { deleted: true, text: "", data: null });
+    else Object.assign(mine, { text: entry.text, editedAt: new Date().toISOString() });
+    chat.emit("update", { record: mine });
   }
 }
 

@@ -42,9 +42,12 @@ export function newSessionSecret() {
 export const SESSION_PATTERN = /^[A-Za-z0-9_-]{16,128}$/;
 
 let refCounter = 0;
-/** A ref for a frame that needs an answer: unique per tab, and across reloads (time + counter). */
+// Tabs of one browser share its client-session secret, so they are one sender: a random part
+// per tab keeps their refs apart (a ref the server knows is answered, not published again).
+const TAB = Math.random().toString(36).slice(2, 8);
+/** A ref for a frame that needs an answer: unique per tab and sender, across reloads too. */
 export const newRef = (prefix = "c") =>
-  `${prefix}${Date.now().toString(36)}.${(refCounter++).toString(36)}`;
+  `${prefix}${TAB}.${Date.now().toString(36)}.${(refCounter++).toString(36)}`;
 
 /** The address of a room's stored messages (the persistence API). */
 export function historyUrl(room, { limit, after, before } = {}, loc = window.location) {

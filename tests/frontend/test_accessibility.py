@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 
@@ -34,7 +34,10 @@ def serious_violations(chat: ChatPage) -> list[dict[str, Any]]:
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("size", [(1100, 720), (390, 844)], ids=["desktop", "phone"])
 def test_no_serious_or_critical_axe_violations(
-    server: ServerProcess, open_chat: Opener, scheme: str, size: tuple[int, int]
+    server: ServerProcess,
+    open_chat: Opener,
+    scheme: Literal["light", "dark"],
+    size: tuple[int, int],
 ) -> None:
     room = f"a11y-{scheme}-{size[0]}"
     ana = open_chat(server.http, "Ana", room, width=size[0], height=size[1])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from playwright.sync_api import expect
@@ -99,3 +100,27 @@ def test_the_reconnect_can_be_hurried_with_the_retry_button(
     backend = restart(make_server, backend, ana)
     ana.page.get_by_role("button", name="Reconnect now").click()
     expect(ana.status).to_have_attribute("data-state", "open", timeout=5_000)
+
+
+def test_while_offline_people_are_greyed_and_a_countdown_tells_when_the_next_try_is(
+    make_server: ServerFactory, open_chat: Opener
+) -> None:
+    backend = make_server()
+    ana = open_chat(backend.http, "Ana", "countdown")
+    members = ana.page.locator("#members")
+    expect(members).not_to_have_class(re.compile(r"\bstale\b"))
+    ana.page.evaluate("window.desafio.chat.socket.backoff = {base: 8000, max: 8000}")
+    backend.stop()
+    expect(ana.status).to_have_attribute("data-state", "reconnecting")
+    expect(members).to_have_class(re.compile(r"\bstale\b"))
+    clock = ana.page.locator("#countdown")
+    # (The first try comes quickly; from the second on, the 4-8 s backoff set above applies.)
+    expect(clock).to_have_text(re.compile(r"^Next try in [3-8] s$"), timeout=10_000)
+    first = int(clock.inner_text().split()[3])
+    expect(clock).not_to_have_text(f"Next try in {first} s", timeout=3_000)
+    assert int(clock.inner_text().split()[3]) < first
+    backend = make_server(port=backend.port)
+    ana.page.get_by_role("button", name="Reconnect now").click()
+    expect(ana.status).to_have_attribute("data-state", "open", timeout=5_000)
+    expect(members).not_to_have_class(re.compile(r"\bstale\b"))
+    expect(clock).to_be_hidden()

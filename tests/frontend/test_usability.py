@@ -77,3 +77,23 @@ def test_on_a_phone_width_screen_the_chat_fits_and_the_side_panel_folds_away(
     expect(page.locator("#roomName")).to_have_text("pocket")
     expect(page.get_by_label("Room", exact=True)).to_be_hidden()
     expect(ana.input).to_be_focused()
+
+
+def test_on_a_phone_the_menu_closes_with_escape_or_a_tap_outside_it(
+    server: ServerProcess, open_chat: Opener
+) -> None:
+    ana = open_chat(server.http, "Ana", "pocket-menu", width=390, height=844)
+    page = ana.page
+    menu = page.get_by_role("button", name="Rooms and people")
+    menu.click()
+    expect(page.get_by_label("Room", exact=True)).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(menu).to_have_attribute("aria-expanded", "false")
+    expect(page.get_by_label("Room", exact=True)).to_be_hidden()
+    expect(menu).to_be_focused()
+
+    menu.click()
+    expect(menu).to_have_attribute("aria-expanded", "true")
+    page.mouse.click(370, 400)  # on the conversation, beside the panel
+    expect(menu).to_have_attribute("aria-expanded", "false")
+    expect(page.get_by_label("Room", exact=True)).to_be_hidden()
