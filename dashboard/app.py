@@ -24,13 +24,18 @@ import streamlit as st  # noqa: E402
 from dashboard.adminpanel import render_admin  # noqa: E402
 from dashboard.charts import viewer_zone  # noqa: E402
 from dashboard.feed import FeedClient  # noqa: E402
-from dashboard.feedpanel import FEED_CSS, feed_controls, shown_messages  # noqa: E402
+from dashboard.feedpanel import (  # noqa: E402
+    FEED_CSS,
+    current_controls,
+    feed_controls,
+    shown_messages,
+)
 from dashboard.health import tiles, tiles_html  # noqa: E402
 from dashboard.panels import render_charts, render_tables  # noqa: E402
 from dashboard.sendbox import current_viewer, render_send_box  # noqa: E402
 from dashboard.settings import DashboardSettings  # noqa: E402
 from dashboard.store import LinkState  # noqa: E402
-from dashboard.view import ALL_ROOMS, banner, feed_html, feed_rows, local_clock  # noqa: E402
+from dashboard.view import banner, feed_html, feed_rows, local_clock  # noqa: E402
 from dashboard.visibility import RoomVisibility  # noqa: E402
 
 
@@ -97,9 +102,8 @@ def room_visibility(backend_url: str) -> RoomVisibility:
     return RoomVisibility(backend_url)
 
 
-def render_feed(client: FeedClient, settings: DashboardSettings) -> None:
-    """The newest messages first: paused or live, filtered and searched; only rooms this
-    visitor may read.
+def readable_rooms(client: FeedClient, settings: DashboardSettings) -> set[str]:
+    """The feed's rooms that this visitor may read.
 
     The feed's own token (DASHBOARD_TOKEN may be an admin's) reads everything; what a visitor
     sees is decided by the visitor's credentials alone: none (open rooms only) or the send
@@ -108,10 +112,21 @@ def render_feed(client: FeedClient, settings: DashboardSettings) -> None:
     viewer = current_viewer()
     # The feed's rooms (at most DASHBOARD_MAX_ROOMS) and those of the messages it keeps.
     listed = {m.room for m in snap.messages} | set(snap.rooms)
-    readable = room_visibility(settings.backend_url).readable(
-        listed, viewer.token if viewer else None
-    )
-    controls = feed_controls(readable)
+    return room_visibility(settings.backend_url).readable(listed, viewer.token if viewer else None)
+
+
+def render_feed_controls(client: FeedClient, settings: DashboardSettings) -> None:
+    """Pause and filters. Not redrawn with the rows every second: widgets cost the browser
+    most to redraw, and a room list that changes under the pointer helps nobody."""
+    feed_controls(readable_rooms(client, settings))
+
+
+def render_feed(client: FeedClient, settings: DashboardSettings) -> None:
+    """The newest messages first: paused or live, filtered and searched; only rooms this
+    visitor may read."""
+    snap = client.snapshot()
+    readable = readable_rooms(client, settings)
+    controls = current_controls(readable)
     messages = [m for m in shown_messages(snap, controls.paused) if m.room in readable]
     shown = [r for r in snap.rooms if r in readable]
     following = ", ".join(shown) or "nothing yet"
@@ -122,17 +137,17 @@ def render_feed(client: FeedClient, settings: DashboardSettings) -> None:
     for at, room, text in snap.notices:
         if room in readable:
             st.warning(f"{local_clock(at, zone())} · room {room}: {text}.")
-    if viewer is None:
+    if current_viewer() is None:
         st.caption("Showing open rooms only; log in to see the rooms your account may read.")
     rows = feed_rows(
         messages,
-        controls.room or ALL_ROOMS,
+        controls.room,
         settings.feed_rows,
         zone(),
         controls.search,
         controls.sender,
     )
-    st.html(FEED_CSS + feed_html(rows, zone()))
+    st.html(f'{FEED_CSS}<div class="feedbox">{feed_html(rows, zone())}</div>')
 
 
 def main() -> None:
@@ -147,13 +162,15 @@ def main() -> None:
     with charts_col:
         span = st.radio("Time range", ["5 min", "1 h", "24 h"], horizontal=True, key="range")
         st.fragment(render_charts, run_every=charts_every)(client, span or "5 min", zone())
-        st.fragment(render_tables, run_every=every)(client, zone())
+        # The tables change slowly: redrawn with the charts, the browser has less to do.
+        st.fragment(render_tables, run_every=charts_every)(client, zone())
     with feed_col:
         st.subheader("Send a message")
         config = client.auth_config
         auth_required = config is not None and config.auth_required
         render_send_box(settings, auth_required=auth_required)
         st.subheader("Live feed")
+        st.fragment(render_feed_controls, run_every=charts_every)(client, settings)
         st.fragment(render_feed, run_every=every)(client, settings)
     with st.expander("Admin: connections, kick, presence and history per room"):
         render_admin(settings, zone(), auth_required)

@@ -86,20 +86,18 @@ def gap_records(gaps: Sequence[Gap], zone: str) -> list[Record]:
     ]
 
 
-def line_chart(
-    rows: list[Record], gaps: list[Record], zone: str, span_ms: tuple[float, float], title: str
-) -> alt.LayerChart:
-    """Lines per series (broken at gaps), gaps shaded and labelled, the axis in `zone`."""
-    fmt = "%H:%M:%S" if span_ms[1] - span_ms[0] <= 600_000 else "%H:%M"
-    x = alt.X(
-        "time:T",
-        title=f"time ({zone})",
-        scale=alt.Scale(domain=list(span_ms)),
-        axis=alt.Axis(format=fmt, labelOverlap=True),
-    )
-    gap_frame = alt.InlineData(values=gaps)
+def line_chart(rows: list[Record], gaps: list[Record], zone: str, title: str) -> alt.LayerChart:
+    """Lines per series (broken at gaps), gaps shaded and labelled, the axis in `zone`.
+
+    Lines and gaps are one top-level dataset (`kind` tells them apart) and nothing in the spec
+    depends on the data or the time: Streamlit then sends the data alone and the browser
+    updates the chart in place, instead of building a new chart on every refresh (a long task).
+    """
+    x = alt.X("time:T", title=f"time ({zone})", axis=alt.Axis(format="%H:%M:%S", labelOverlap=True))
+    data = [{**row, "kind": "line"} for row in rows] + [{**gap, "kind": "gap"} for gap in gaps]
     lines = (
-        alt.Chart(alt.InlineData(values=rows))
+        alt.Chart()
+        .transform_filter("datum.kind === 'line'")
         .mark_line(interpolate="monotone")
         .encode(
             x=x,
@@ -109,14 +107,11 @@ def line_chart(
             tooltip=["series:N", alt.Tooltip("time:T", format="%H:%M:%S"), "value:Q"],
         )
     )
-    shade = (
-        alt.Chart(gap_frame)
-        .mark_rect(opacity=0.18, color="#d62728")
-        .encode(x="start:T", x2="end:T")
+    gap = alt.Chart().transform_filter("datum.kind === 'gap'")
+    shade = gap.mark_rect(opacity=0.18, color="#d62728").encode(x="start:T", x2="end:T")
+    label = gap.mark_text(
+        align="left", baseline="top", dx=3, dy=3, color="#d62728", fontSize=11
+    ).encode(x="start:T", text="label:N", y=alt.value(0))
+    return alt.LayerChart(
+        data=alt.InlineData(values=data), layer=[shade, lines, label], height=HEIGHT
     )
-    label = (
-        alt.Chart(gap_frame)
-        .mark_text(align="left", baseline="top", dx=3, dy=3, color="#d62728", fontSize=11)
-        .encode(x="start:T", text="label:N", y=alt.value(0))
-    )
-    return alt.LayerChart(layer=[shade, lines, label], height=HEIGHT)

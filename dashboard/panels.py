@@ -9,7 +9,17 @@ import streamlit as st
 from dashboard.charts import gap_records, line_chart, room_records, series_records
 from dashboard.feed import FeedClient
 from dashboard.timeline import RANGES, gaps
-from dashboard.view import local_clock, rooms_rows
+from dashboard.view import local_clock, rooms_rows, table_html
+
+TOP_ROOMS = 20
+TABLE_CSS = """<style>
+table.rooms, table.codes {width: 100%; border-collapse: collapse; font-size: 0.85rem;
+  table-layout: fixed;}
+table.rooms td, table.codes td {overflow: hidden; text-overflow: ellipsis; white-space: nowrap;}
+table.rooms th, table.codes th {text-align: left; opacity: 0.7; font-weight: 500;}
+table.rooms td, table.codes td, table.rooms th, table.codes th
+  {padding: 0.15rem 0.4rem; border-bottom: 1px solid #8883;}
+</style>"""
 
 # (title, figures, unit) per chart, in reading order: traffic, latency, trouble, queues.
 CHARTS = (
@@ -32,7 +42,6 @@ def render_charts(client: FeedClient, span: str, zone: str) -> None:
         return
     found = gaps(points, client.store.timeline.step(span), now, window.seconds)
     shaded = gap_records(found, zone)
-    edges = ((now - window.seconds) * 1000, now * 1000)
     if found:
         listed = "; ".join(
             f"{local_clock(g.start, zone)} to {'now' if g.ongoing else local_clock(g.end, zone)} "
@@ -45,27 +54,28 @@ def render_charts(client: FeedClient, span: str, zone: str) -> None:
         with left if n % 2 == 0 else right:
             st.markdown(f"**{title}**")
             rows = series_records(points, keys, found)
-            st.altair_chart(line_chart(rows, shaded, zone, edges, unit), width="stretch")
+            st.altair_chart(line_chart(rows, shaded, zone, unit), width="stretch")
     with left:
         st.markdown("**Messages per second, busiest rooms**")
         rows = room_records(points, found, members=False)
-        st.altair_chart(line_chart(rows, shaded, zone, edges, "msg/s"), width="stretch")
+        st.altair_chart(line_chart(rows, shaded, zone, "msg/s"), width="stretch")
     with right:
         st.markdown("**Members, busiest rooms**")
         rows = room_records(points, found, members=True)
-        st.altair_chart(line_chart(rows, shaded, zone, edges, "members"), width="stretch")
+        st.altair_chart(line_chart(rows, shaded, zone, "members"), width="stretch")
 
 
 def render_tables(client: FeedClient, zone: str) -> None:
     """Top rooms (rooms only publishers use included), then errors and closes by code."""
     snap = client.snapshot()
-    st.markdown("**Rooms** (busiest first)")
     rows = rooms_rows(snap.stats, snap.room_rates, zone)
-    if rows:
-        st.dataframe(rows, hide_index=True)
-    else:
+    if not rows:
         st.caption("No rooms.")
+    listed = TABLE_CSS + "<p><b>Rooms</b> (busiest first"
+    listed += f", {TOP_ROOMS} of {len(rows)})</p>" if len(rows) > TOP_ROOMS else ")</p>"
+    html = listed + table_html(rows[:TOP_ROOMS], "rooms")
     if snap.figures is None:
+        st.html(html)
         return
     codes = [
         {"kind": "error", "code": code, "since start": int(n)}
@@ -74,8 +84,7 @@ def render_tables(client: FeedClient, zone: str) -> None:
         {"kind": "close", "code": code, "since start": int(n)}
         for code, n in sorted(snap.figures.closes_total.items(), key=lambda kv: -kv[1])
     ]
-    st.markdown("**Errors and server closes by code** (this instance)")
-    if codes:
-        st.dataframe(codes, hide_index=True)
-    else:
-        st.caption("None so far.")
+    html += "<p><b>Errors and server closes by code</b> (this instance)</p>"
+    html += table_html(codes, "codes") if codes else "<p>None so far.</p>"
+    # One element per refresh: one small DOM update instead of several.
+    st.html(html)

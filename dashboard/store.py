@@ -144,11 +144,6 @@ class LiveStore:
         with self._lock:
             self._observing = observing
 
-    def messages_of(self) -> tuple[FeedMessage, ...]:
-        """Every kept message, oldest first (search and pause read these)."""
-        with self._lock:
-            return tuple(self._messages)
-
     def set_link(self, link: Link) -> None:
         with self._lock:
             self._link = link

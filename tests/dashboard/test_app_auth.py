@@ -45,7 +45,11 @@ def test_without_credentials_the_page_says_the_backend_requires_authentication(
     assert not app.exception
     assert app.error[0].value.startswith(f"{MISSING} (backend {secured.http}).")
     # The viewer can still log in to send: the send box is a login form.
-    assert [field.label for field in app.text_input] == ["Username", "Password"]
+    # (then the feed's filters and the history lookup; the admin panel asks for this same login)
+    assert [field.label for field in app.text_input] == [
+        *["Username", "Password"],
+        *["Sender", "Search text", "History of room"],
+    ]
 
 
 def test_a_logged_in_viewer_sends_as_their_user_and_can_log_out(
@@ -70,7 +74,11 @@ def test_a_logged_in_viewer_sends_as_their_user_and_can_log_out(
     assert (message["sender"], message["text"]) == ("dora", "sent after logging in")
     assert app.success[-1].value.startswith("Sent to desk as message #")
     button(app, "Log out").click().run()
-    assert [field.label for field in app.text_input] == ["Username", "Password"]
+    # (then the feed's filters and the history lookup; the admin panel asks for this same login)
+    assert [field.label for field in app.text_input] == [
+        *["Username", "Password"],
+        *["Sender", "Search text", "History of room"],
+    ]
 
 
 def test_a_wrong_password_shows_the_servers_refusal(secured: ServerProcess, app_for: App) -> None:
@@ -81,7 +89,11 @@ def test_a_wrong_password_shows_the_servers_refusal(secured: ServerProcess, app_
     # Not kept in the viewer's session (nor the form) once used.
     assert app.text_input(key="login_password").value == ""
     assert app.text_input(key="login_user").value == "erin"
-    assert [field.label for field in app.text_input] == ["Username", "Password"]
+    # (then the feed's filters and the history lookup; the admin panel asks for this same login)
+    assert [field.label for field in app.text_input] == [
+        *["Username", "Password"],
+        *["Sender", "Search text", "History of room"],
+    ]
 
 
 def test_too_many_attempts_says_when_to_retry(secured: ServerProcess, app_for: App) -> None:

@@ -3,6 +3,7 @@ feed's search and pause, and the admin panel that acts with the visitor's own lo
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterator
 
@@ -14,7 +15,7 @@ from dashboard.sendbox import VIEWER
 from tests.dashboard.conftest import rerun_until
 from tests.support.auth import SECRET, sign
 from tests.support.clients import JsonClient, assert_silent, publish_acked
-from tests.support.server import ServerProcess
+from tests.support.server import ServerFactory, ServerProcess
 
 App = Callable[..., AppTest]
 ADMIN = sign("dashboard", role="admin")
@@ -33,8 +34,12 @@ def feed_of(app: AppTest) -> str:
 
 
 def room_connections(app: AppTest, room: str) -> int | None:
-    rows = app.dataframe[0].value.to_dict("records") if app.dataframe else []
-    return next((int(r["connections"]) for r in rows if r["room"] == room), None)
+    """The connections the page's rooms table gives `room` (None: not listed)."""
+    cell = f'<td data-col="room">{room}</td><td data-col="connections">'
+    for html in app.html:
+        if cell in html.value:
+            return int(html.value.split(cell)[1].split("<")[0])
+    return None
 
 
 def test_with_an_admin_token_the_dashboard_observes_and_nobody_counts_it(
@@ -112,3 +117,24 @@ def test_a_non_admin_login_is_told_it_may_not_list_connections(
     app.run()
     assert any("admin account is needed" in i.value for i in app.info)
     assert not any(b.label == "Kick" for b in app.button)
+
+
+def test_an_outage_is_shown_as_a_gap_with_its_start_in_the_viewers_zone(
+    make_server: ServerFactory, app_for: App
+) -> None:
+    backend = make_server()
+    app = app_for(backend.http)
+    rerun_until(app, lambda app: any("Time range" in r.label for r in app.radio), "the charts")
+    rerun_until(
+        app, lambda app: not any("No figures yet" in c.value for c in app.caption), "figures"
+    )
+    backend.terminate()
+    rerun_until(
+        app,
+        lambda app: any(w.value.startswith("No data (backend") for w in app.warning),
+        "the outage to be listed above the charts",
+    )
+    outage = next(w.value for w in app.warning if w.value.startswith("No data (backend"))
+    # Still going on, from the last figures until now; AppTest's "browser" names no zone: UTC.
+    pattern = r"No data \(backend or /stats unreachable\): \d\d:\d\d:\d\d to now \(\d+s\) \(UTC\)\."
+    assert re.fullmatch(pattern, outage), outage
