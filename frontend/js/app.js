@@ -7,77 +7,20 @@ import { Alerts } from "./notifications.js";
 import { Push } from "./push.js";
 import { confirmDelete, editInPlace, fit, wireComposer } from "./composer.js";
 import {
-  DEFAULT_ROOM,
-  SESSION_PATTERN,
-  describeError,
-  newSessionSecret,
-  validName,
-  validRoom,
-} from "./protocol.js";
+  KEYS,
+  initialName,
+  initialRoom,
+  initialRooms,
+  sessionSecret,
+  showRoomInUrl,
+  store,
+} from "./prefs.js";
+import { describeError, validName } from "./protocol.js";
 import { Sidebar } from "./sidebar.js";
+import { TypingView } from "./typing.js";
 import { ChatView } from "./ui.js";
 
 const $ = (id) => document.getElementById(id);
-const KEYS = {
-  name: "desafio.name",
-  room: "desafio.room",
-  rooms: "desafio.rooms",
-  draft: "desafio.draft",
-  session: "desafio.session",
-};
-
-// Storage can be disabled (privacy modes, file://); the chat must work without it.
-const store = {
-  get(area, key) {
-    try {
-      return window[area].getItem(key);
-    } catch {
-      return null;
-    }
-  },
-  set(area, key, value) {
-    try {
-      if (value) window[area].setItem(key, value);
-      else window[area].removeItem(key);
-    } catch {
-      /* nothing to remember with */
-    }
-  },
-};
-
-function initialRoom() {
-  const fromUrl = new URLSearchParams(location.search).get("room");
-  if (fromUrl && validRoom(fromUrl)) return fromUrl;
-  const saved = store.get("localStorage", KEYS.room);
-  return saved && validRoom(saved) ? saved : DEFAULT_ROOM;
-}
-
-function initialName() {
-  const saved = store.get("localStorage", KEYS.name);
-  return saved && validName(saved) ? saved : null;
-}
-
-function initialRooms() {
-  const saved = (store.get("localStorage", KEYS.rooms) ?? "").split(",");
-  return saved.filter(validRoom).slice(0, 32);
-}
-
-/** This browser's client-session secret: a guest keeps its identity (and refs) across reloads. */
-function sessionSecret() {
-  const saved = store.get("localStorage", KEYS.session);
-  if (saved && SESSION_PATTERN.test(saved)) return saved;
-  const fresh = newSessionSecret();
-  store.set("localStorage", KEYS.session, fresh);
-  return fresh;
-}
-
-/** Keep ?room= in the address bar, so the URL can be shared to bring someone into the room. */
-function showRoomInUrl(room) {
-  if (!location.protocol.startsWith("http")) return;
-  const url = new URL(location.href);
-  url.searchParams.set("room", room);
-  history.replaceState(null, "", url);
-}
 
 const view = new ChatView();
 const chat = new Chat({
@@ -88,26 +31,7 @@ const chat = new Chat({
 });
 const input = $("messageInput");
 const alerts = new Alerts({ button: $("notifyButton"), onShow: () => input.focus() });
-const typing = new Map(); // sender id -> {name, timer}: who is typing in the room on screen
-// A typing notice is forgotten this long after the last one (the server relays one per 2 s).
-const TYPING_FORGET_MS = 5000;
-
-function showTyping() {
-  const names = [...typing.values()].map((t) => t.name);
-  let words = "";
-  if (names.length === 1) words = `${names[0]} is typing…`;
-  else if (names.length === 2) words = `${names[0]} and ${names[1]} are typing…`;
-  else if (names.length > 2) words = "Several people are typing…";
-  $("typing").textContent = words;
-}
-
-function forgetTyping(id) {
-  const known = typing.get(id);
-  if (!known) return;
-  clearTimeout(known.timer);
-  typing.delete(id);
-  showTyping();
-}
+const typing = new TypingView($("typing"));
 
 // Chat -> page
 
@@ -122,12 +46,12 @@ chat.addEventListener("room", (e) => {
   showRoomInUrl(e.detail.room);
 });
 chat.addEventListener("reset", (e) => {
-  for (const id of [...typing.keys()]) forgetTyping(id);
+  typing.clear();
   view.reset(e.detail.messages);
 });
 chat.addEventListener("message", (e) => {
   const { record } = e.detail;
-  if (record.senderId) forgetTyping(record.senderId);
+  if (record.senderId) typing.stopped(record.senderId);
   if (e.detail.room === chat.room) view.add(record, { history: e.detail.history });
   if (e.detail.live && (e.detail.room === chat.room || record.mention)) alerts.incoming(record);
 });
@@ -144,13 +68,8 @@ chat.addEventListener("notice", (e) => view.showNotice(e.detail.text));
 chat.addEventListener("typing", (e) => {
   const { room, id, name } = e.detail;
   if (room !== chat.room) return;
-  if (name === null) {
-    forgetTyping(id);
-    return;
-  }
-  clearTimeout(typing.get(id)?.timer);
-  typing.set(id, { name, timer: setTimeout(() => forgetTyping(id), TYPING_FORGET_MS) });
-  showTyping();
+  if (name === null) typing.stopped(id);
+  else typing.typing(id, name);
 });
 
 // Page -> chat
