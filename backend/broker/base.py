@@ -66,6 +66,11 @@ class ClusterPresence(ABC):
         of the others (`Sender.public()`). None when the cluster is unreachable (the hub falls
         back to local)."""
 
+    async def roster(self, room: str, listed: int) -> tuple[int, list[dict[str, Any]]] | None:
+        """The cluster-wide count and up to `listed` members, recording and announcing nobody
+        (what an observer is told). None when unknown: the hub falls back to local."""
+        return None
+
     @abstractmethod
     async def leave(self, room: str, member: Member) -> bool:
         """Remove and announce; False when the cluster is unreachable (the hub tells locally)."""

@@ -97,6 +97,18 @@ class RedisPresence(ClusterPresence):
         self._counts[room] = count
         return count, roster
 
+    async def roster(self, room: str, listed: int) -> tuple[int, list[dict[str, Any]]] | None:
+        if self._stopped:
+            return None
+        try:
+            count = int(await self._client.hlen(keys.members(room)))
+            sample = await self._client.hrandfield(keys.members(room), listed, withvalues=True)
+        except RedisError as exc:
+            self._lost("reading a room's members", exc)
+            return None
+        self._counts[room] = count
+        return count, [_unlabel(label).public() for _, label in _pairs(sample)][:listed]
+
     async def leave(self, room: str, member: Member) -> bool:
         if self._stopped:
             return False

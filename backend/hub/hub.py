@@ -177,7 +177,12 @@ class Hub:
         conn.rooms.add(room)
         self.presence.joined(conn, room)
         if conn.observer:
-            return names  # an observer is never announced nor recorded in the cluster's presence
+            # Never announced nor recorded in the cluster's presence; told who is there.
+            if self.cluster is not None and (
+                shared := await self.cluster.roster(room, MEMBERS_LISTED)
+            ):
+                return shared[1]
+            return names
         if self.cluster is not None:
             shared = await self.cluster.join(room, conn, MEMBERS_LISTED)
             if shared is not None:

@@ -35,7 +35,9 @@ def test_an_observer_is_unseen_across_instances(
     alice = JsonClient(a.ws, "name=alice&room=watched")
     alice.next_of("subscribed")
     watcher = JsonClient(b.ws, f"room=watched&observe=1&token={ADMIN}")
-    watcher.next_of("subscribed")
+    # The observer is told who is in the room on every instance, and counts for nobody.
+    seen = watcher.next_of("subscribed")
+    assert (seen["count"], seen["members"]) == (1, ["alice"])
     assert_silent(alice.ws, 1.5)  # several heartbeats: a resync would not add it either
 
     bob = JsonClient(b.ws, "name=bob")
