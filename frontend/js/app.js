@@ -150,6 +150,10 @@ $("retryButton").addEventListener("click", () => chat.socket.reconnectNow());
 view.onRetry = (key) => chat.retry(key);
 view.onDiscard = (key) => chat.discard(key);
 view.onOlder = (limit) => chat.loadOlder(limit);
+view.hasOlder = () => {
+  const state = chat.roomState(chat.room);
+  return state.olderAvailable && (state.oldestId() ?? 0) > 1;
+};
 view.onEdit = (key, item) => {
   const mine = chat.roomState(chat.room).messages.find((m) => m.key === key);
   if (!mine) return;

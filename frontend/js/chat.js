@@ -158,6 +158,13 @@ export class Chat extends EventTarget {
     this.emitRooms();
   }
 
+  /** The server refused to let us into `room`: close it, and fail what waits for it. */
+  refused(room, words) {
+    this.openRooms = this.openRooms.filter((r) => r !== room);
+    for (const mine of [...this.outbox.queue]) if (mine.room === room) this.outbox.failed(mine, words);
+    this.emitRooms();
+  }
+
   unsubscribe(room) {
     const state = this.roomState(room);
     state.joined = false;

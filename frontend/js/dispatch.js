@@ -198,6 +198,10 @@ function onError(chat, obj) {
       }
     }, RESUBSCRIBE_AFTER_MS);
     return;
+  } else if (entry && entry.kind === "subscribe") {
+    // Refused for good (forbidden, too many rooms): the room is not open, and what was written
+    // for it cannot go.
+    chat.refused(entry.room, words);
   } else if (!obj.ref && obj.code === "rate_limited") {
     // A frame with no ref was dropped: a ping (answered all the same, as far as catching up
     // goes) or a typing notice. Nothing the person did, so nothing to tell them.

@@ -27,6 +27,7 @@ export class ChatView {
     this.onEdit = () => {};
     this.onDelete = () => {};
     this.onOlder = async () => 0;
+    this.hasOlder = () => true; // whether older messages may exist (the server may have more)
     this.loadingOlder = false;
     this.countdown = null;
     this.scroller.addEventListener("scroll", () => {
@@ -67,7 +68,7 @@ export class ChatView {
     this.items.clear();
     const shown = records.slice(-MAX_ITEMS);
     for (const record of shown) this.place(record, true);
-    this.older.hidden = false;
+    this.older.hidden = shown.length === records.length && !this.hasOlder();
     this.scrollToBottom();
   }
 
@@ -75,6 +76,7 @@ export class ChatView {
   add(record, { history = false } = {}) {
     const stick = this.nearBottom();
     const item = this.place(record, history);
+    if (history && this.older.hidden && this.hasOlder()) this.older.hidden = false;
     if (stick || record.mine) {
       this.trim();
       this.scrollToBottom();

@@ -111,3 +111,25 @@ def test_messages_typed_faster_than_the_rate_wait_their_turn_and_all_arrive(
     expect(ana.page.locator('#messages .message[data-state="sent"]')).to_have_count(8)
     expect(ana.page.locator('#messages .message[data-state="failed"]')).to_have_count(0)
     friend.close()
+
+
+def test_a_message_the_server_closes_the_connection_over_fails_once_and_is_not_resent(
+    make_server: ServerFactory, open_chat: Opener
+) -> None:
+    backend = make_server({"MAX_MESSAGE_BYTES": "2048"})
+    ana = open_chat(backend.http, "Ana", "loop", init_script=COUNT_SOCKETS)
+    friend = JsonClient(backend.ws, "name=Bruno&room=loop")
+    # As a page that does not know the limit would (an older server's welcome): it sends.
+    ana.page.evaluate("window.desafio.chat.limits = null; window.desafio.chat.outbox.limits = null")
+    ana.say("z" * 3000)
+    too_big = ana.messages.first
+    expect(too_big).to_have_attribute("data-state", "failed", timeout=10_000)
+    expect(too_big).to_contain_text("too long")
+    expect(ana.status).to_have_attribute("data-state", "open", timeout=10_000)
+    ana.say("a short one after it")
+    assert friend.next_of("message")["text"] == "a short one after it"
+    # One reconnect for the close, and no more: the big one is not sent again.
+    ana.page.wait_for_timeout(1500)
+    assert ana.page.evaluate("window.__opened") == 2
+    expect(too_big).to_have_attribute("data-state", "failed")
+    friend.close()
