@@ -150,6 +150,22 @@ def render_feed(client: FeedClient, settings: DashboardSettings) -> None:
     st.html(f'{FEED_CSS}<div class="feedbox">{feed_html(rows, zone())}</div>')
 
 
+def render_members(client: FeedClient, settings: DashboardSettings) -> None:
+    """Who is in a followed room, as the backend told the feed (roster, then joins and leaves);
+    only rooms this visitor may read."""
+    snap = client.snapshot()
+    readable = readable_rooms(client, settings)
+    rooms = sorted(room for room in snap.members if room in readable)
+    st.markdown("**Members of a room** (rooms the feed follows)")
+    room = st.selectbox("Members of", rooms, key="members_room") if rooms else None
+    if room is None or room not in snap.members:
+        st.caption("No room followed yet.")
+        return
+    count, who = snap.members[room]
+    names = sorted(f"{name} (guest)" if guest else name for name, guest in who.values())
+    st.caption(f"{count} member(s) in {room}; listed: {', '.join(names) or 'nobody'}.")
+
+
 def main() -> None:
     st.set_page_config(page_title="Hub operations", page_icon="📡", layout="wide")
     settings = DashboardSettings.from_env()
@@ -172,7 +188,8 @@ def main() -> None:
         st.subheader("Live feed")
         st.fragment(render_feed_controls, run_every=charts_every)(client, settings)
         st.fragment(render_feed, run_every=every)(client, settings)
-    with st.expander("Admin: connections, kick, presence and history per room"):
+    with st.expander("Rooms: members and history; admin: connections and kick"):
+        render_members(client, settings)
         render_admin(settings, zone(), auth_required)
 
 

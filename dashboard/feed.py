@@ -11,7 +11,6 @@ import json
 import logging
 import threading
 import time
-from typing import Any
 
 import httpx
 import websocket
@@ -20,12 +19,13 @@ from dashboard.admission import NotAdmitted, observes, open_feed
 from dashboard.auth import AuthConfig, FeedAuth, fetch_auth_config
 from dashboard.backoff import Backoff
 from dashboard.following import Following
+from dashboard.frames import FrameHandler
 from dashboard.history import HistorySource, HttpHistory
-from dashboard.metrics import Scrape, derive, fetch_metrics
+from dashboard.metrics import MetricsReader
 from dashboard.settings import DashboardSettings
 from dashboard.sockets import TOKEN_EXPIRED, ClosedByPeer, close_quietly, describe, recv_text
 from dashboard.stats import fetch_stats
-from dashboard.store import FeedMessage, Link, LinkState, LiveStore, Snapshot
+from dashboard.store import Link, LinkState, LiveStore, Snapshot
 
 log = logging.getLogger("desafio.dashboard.feed")
 
@@ -33,7 +33,6 @@ RECV_TIMEOUT = 0.5  # how often a quiet connection wakes up to poll /stats
 QUIET_PING = 15.0  # seconds without frames before an application ping
 DEAD_AFTER = 45.0  # seconds without frames (not even a pong) before the link counts as lost
 FAILURES_BEFORE_DOWN = 3  # failed reconnects before "reconnecting" becomes "backend down"
-MAX_HISTORY = 500  # the most messages the history endpoint returns at once
 # A connection that ends sooner than this after it opened was not a success: the next attempt
 # waits the growing backoff, so a room the backend cannot serve never makes a tight loop.
 STABLE_SECONDS = 10.0
@@ -61,7 +60,8 @@ class FeedClient:
             settings.default_room, settings.max_rooms, settings.history_on_join
         )
         self._resumed = False
-        self._scrape: Scrape | None = None
+        self._metrics = MetricsReader(self._http, settings.backend_url)
+        self._frames = FrameHandler(self.store, self.following, self._history, settings.feed_size)
         self.connections = 0  # feed connections opened so far (a renewed token needs none)
 
     def start(self) -> FeedClient:
@@ -175,7 +175,7 @@ class FeedClient:
                 continue
             last_frame, pinged = time.monotonic(), False
             for line in frame.split("\n"):
-                self._handle(json.loads(line))
+                self._frames.handle(json.loads(line))
 
     def _renew(self, ws: websocket.WebSocket) -> None:
         """Swap in a fresh token before the backend closes the connection with 4001."""
@@ -190,57 +190,7 @@ class FeedClient:
             log.warning("/stats unavailable: %s", describe(exc))
             return
         self.store.add_sample(sample)
-        try:
-            scrape = fetch_metrics(self._http, self.settings.backend_url, sample.at)
-        except (httpx.HTTPError, ValueError) as exc:
-            log.warning("/metrics unavailable: %s", describe(exc))
-            scrape = None
-        figures = derive(scrape, self._scrape) if scrape is not None else None
-        self._scrape = scrape or self._scrape
-        self.store.add_point(sample, figures)
+        self.store.add_point(sample, self._metrics.read(sample.at))
         for change in self.following.replan(sample.rooms, sample.at):
             ws.send(json.dumps(change))
         self.store.set_rooms(self.following.rooms)
-
-    def _handle(self, obj: dict[str, Any]) -> None:
-        kind = obj.get("type")
-        if kind == "message":
-            self._record(obj)
-        elif kind == "subscribed":
-            room = str(obj["room"])
-            self.following.subscribed(room, obj.get("epoch"))
-            self.store.set_rooms(self.following.rooms)
-            if obj.get("recovered") is False:
-                reason = str(obj.get("reason") or "unknown")
-                self.store.notice(
-                    time.time(),
-                    room,
-                    f"missed messages could not be replayed ({reason}); reloaded the latest",
-                )
-                self._reload(room)
-        elif kind == "error":
-            # A refused subscribe (too_many_rooms, say) stays pending until the next connection,
-            # so polls do not repeat it every second.
-            log.warning("backend refused a feed frame: %s", obj.get("code"))
-
-    def _record(self, obj: dict[str, Any]) -> None:
-        room, msg_id = str(obj["room"]), int(obj["id"])
-        if not self.following.advance(room, msg_id):
-            return
-        self.store.add_message(
-            FeedMessage(msg_id, room, str(obj["sender"]), str(obj["text"]), str(obj["ts"]))
-        )
-
-    def _reload(self, room: str) -> None:
-        """The backend cannot replay what was missed: show its latest stored messages instead."""
-        latest = self._history.latest(room, min(self.settings.feed_size, MAX_HISTORY))
-        if latest is None:
-            return
-        seen = self.last_ids[room]
-        if not latest or latest[0]["id"] > seen + 1:
-            log.warning("room %s: messages after id %d could not be recovered", room, seen)
-        if (latest[-1]["id"] if latest else 0) < seen:
-            # Stored ids behind ours: the history was replaced (or emptied), and ids start again.
-            self.last_ids[room] = 0
-        for obj in latest:
-            self._record({**obj, "room": room})

@@ -8,12 +8,15 @@ current value is then the change.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
+
+log = logging.getLogger("desafio.dashboard.metrics")
 
 Labels = tuple[tuple[str, str], ...]
 # name -> labels -> value; histogram buckets keep their `le` label.
@@ -131,3 +134,23 @@ def derive(now: Scrape, before: Scrape | None) -> Figures:
         errors_total=_by_label(now, "desafio_errors_total", "code"),
         closes_total=_by_label(now, "desafio_server_closes_total", "code"),
     )
+
+
+class MetricsReader:
+    """Scrapes `/metrics` and derives each interval's figures from the scrape before."""
+
+    def __init__(self, http: httpx.Client, backend_url: str) -> None:
+        self._http = http
+        self._url = backend_url
+        self._last: Scrape | None = None
+
+    def read(self, at: float) -> Figures | None:
+        """The figures since the last scrape; None when `/metrics` does not answer well."""
+        try:
+            scrape = fetch_metrics(self._http, self._url, at)
+        except (httpx.HTTPError, ValueError) as exc:
+            log.warning("/metrics unavailable: %s", type(exc).__name__)
+            return None
+        figures = derive(scrape, self._last)
+        self._last = scrape
+        return figures

@@ -5,7 +5,7 @@ from __future__ import annotations
 import bisect
 import threading
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from dashboard.metrics import Figures
@@ -15,6 +15,8 @@ from dashboard.timeline import Point, Timeline
 # Busiest rooms kept per chart point: the per-room charts' memory bound.
 ROOMS_PER_POINT = 8
 NOTICES = 20
+# Members remembered per room (a roster lists at most 200; joins may add more).
+MEMBERS_PER_ROOM = 500
 
 
 class LinkState(StrEnum):
@@ -60,6 +62,9 @@ class Snapshot:
     # (wall clock, room, text): what the feed could not do, newest last (recovery failures).
     notices: tuple[tuple[float, str, str], ...] = ()
     observing: bool = False  # the feed connection is an observer nobody sees
+    # Per followed room: its member count and who (sender id -> (name, guest)), as the
+    # backend's `subscribed` roster and presence events tell.
+    members: dict[str, tuple[int, dict[str, tuple[str, bool]]]] = field(default_factory=dict)
 
 
 def _timestamp(message: FeedMessage) -> str:
@@ -87,6 +92,7 @@ class LiveStore:
         self._figures: Figures | None = None
         self._notices: deque[tuple[float, str, str]] = deque(maxlen=NOTICES)
         self._observing = False
+        self._members: dict[str, tuple[int, dict[str, tuple[str, bool]]]] = {}
         self.timeline = Timeline()
 
     def add_message(self, message: FeedMessage) -> None:
@@ -104,6 +110,14 @@ class LiveStore:
             if len(self._messages) > self._feed_size:
                 del self._messages[0]
             self._received += 1
+
+    def amend(self, room: str, target: int, text: str) -> None:
+        """Message `target` of `room` was edited (its new text) or deleted."""
+        with self._lock:
+            for n, message in enumerate(self._messages):
+                if message.id == target and message.room == room:
+                    self._messages[n] = replace(message, text=text[: self._text_limit])
+                    return
 
     def add_sample(self, sample: StatsSample) -> None:
         rates = self._rates.add(sample)
@@ -140,6 +154,26 @@ class LiveStore:
         with self._lock:
             self._notices.append((at, room, text))
 
+    def set_roster(self, room: str, count: int, roster: list[dict[str, object]]) -> None:
+        """A `subscribed` answer: the room's count and the members it lists."""
+        who = {
+            str(m.get("id")): (str(m.get("name")), bool(m.get("guest")))
+            for m in roster[:MEMBERS_PER_ROOM]
+        }
+        with self._lock:
+            self._members[room] = (count, who)
+
+    def presence(self, room: str, joined: bool, member: tuple[str, str, bool], count: int) -> None:
+        """A join or leave (sender id, name, guest) in a followed room, with the new count."""
+        with self._lock:
+            _, who = self._members.get(room, (0, {}))
+            sender_id, name, guest = member
+            if joined and len(who) < MEMBERS_PER_ROOM:
+                who[sender_id] = (name, guest)
+            elif not joined:
+                who.pop(sender_id, None)
+            self._members[room] = (count, who)
+
     def set_observing(self, observing: bool) -> None:
         with self._lock:
             self._observing = observing
@@ -151,6 +185,8 @@ class LiveStore:
     def set_rooms(self, rooms: tuple[str, ...]) -> None:
         with self._lock:
             self._rooms = rooms
+            for room in set(self._members) - set(rooms):
+                del self._members[room]  # left: what it knew of the room is stale now
 
     def snapshot(self) -> Snapshot:
         with self._lock:
@@ -165,4 +201,5 @@ class LiveStore:
                 figures=self._figures,
                 notices=tuple(self._notices),
                 observing=self._observing,
+                members={room: (n, dict(who)) for room, (n, who) in self._members.items()},
             )

@@ -62,6 +62,19 @@ def test_with_an_admin_token_the_dashboard_observes_and_nobody_counts_it(
     members[1].send(type="publish", room="watched", text="seen unseen")
     rerun_until(app, lambda app: "seen unseen" in feed_of(app), "the message in the feed")
 
+    # Who is in the room: the roster the feed was given, then a join it heard of.
+    app.selectbox(key="members_room").select("watched").run()
+    assert any(
+        c.value == "2 member(s) in watched; listed: m0 (guest), m1 (guest)." for c in app.caption
+    ), [c.value for c in app.caption]
+    late = JsonClient(backend.ws, "name=late&room=watched")
+    late.next_of("subscribed")
+    rerun_until(
+        app,
+        lambda app: any(c.value.startswith("3 member(s) in watched") for c in app.caption),
+        "the join to be counted",
+    )
+
 
 def test_search_finds_a_message_long_scrolled_off_and_pause_freezes_the_rows(
     backend: ServerProcess, app_for: App

@@ -137,3 +137,21 @@ def test_a_connection_that_keeps_dropping_is_retried_with_growing_delays(
     # Delays of about 0.5, 1, 2 and 4 s: a handful of attempts, never a tight loop.
     assert 2 <= feed.connections - opened <= 5
     assert feed.snapshot().link.retry_at is not None or connected(feed)
+
+
+def test_edits_and_deletes_change_the_feed_rows_and_the_resume_point(
+    server: ServerProcess, make_feed: Feed
+) -> None:
+    feed = make_feed(server.http)
+    eventually(lambda: connected(feed), what="the feed to follow lobby")
+    author = JsonClient(server.ws, "name=typo&room=lobby&session=editor-session-0001")
+    author.next_of("subscribed")
+    for n, text in enumerate(["teh first", "second"]):
+        author.send(type="publish", room="lobby", text=text, ref=f"e{n}")
+    first, second = author.next_of("ack")["id"], author.next_of("ack")["id"]
+    eventually(lambda: "second" in texts(feed), what="both messages")
+    author.send(type="edit", room="lobby", id=first, text="the first", ref="e2")
+    author.send(type="delete", room="lobby", id=second, ref="e3")
+    eventually(lambda: texts(feed)[:2] == ["(deleted)", "the first"], what="the amendments")
+    # Amendments are entries of the log: a resume starts after them, not before.
+    assert feed.last_ids["lobby"] > second
