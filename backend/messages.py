@@ -43,7 +43,9 @@ class Envelope:
     data: dict[str, Any] | None
     origin: str
     ref: str | None = None
-    kind: str = "message"  # or "edit" / "delete" of message `target` (see Draft)
+    # or "edit" / "delete" of message `target` (see Draft); or "typing", a notice the broker
+    # carries but no log holds (id 0, never stored, never sequenced)
+    kind: str = "message"
     target: int | None = None
     # A stored message's state after later amendments (history and replay show it).
     edited_at: str | None = None

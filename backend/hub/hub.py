@@ -85,7 +85,8 @@ class Hub:
             broker.backlog,
             lambda: broker.available,
         )
-        self.typing = TypingRelay(self.rooms)  # ephemeral "is typing" notices, never stored
+        # Ephemeral "is typing" notices, never stored; carried by the broker to every instance.
+        self.typing = TypingRelay(self.rooms, broker.publish)
         # Cluster (redis://): presence and /stats span every instance; None with memory://.
         self.cluster = broker.presence()
         if self.cluster is not None:
@@ -270,6 +271,8 @@ class Hub:
             try:
                 if isinstance(item, Resync):
                     self.sequencer.resync()
+                elif item.kind == "typing":
+                    self.typing.deliver(item)  # ephemeral: not an entry of the log
                 else:
                     self.sequencer.offer(item)
             except Exception:  # a bug here must not stop delivery for everyone

@@ -3,18 +3,23 @@
 A client sends `typing` while its user types; the others show "X is typing…" and forget it on
 their own a few seconds later (the client's timer), so a notice needs no "stopped" counterpart.
 Each connection gets at most one notice per room relayed every `EVERY` seconds: a client that
-sends one per keystroke costs the room nothing more. Notices reach the members on this instance
-only (docs/decisions.md: ephemeral signals do not travel through the message log).
+sends one per keystroke costs the room nothing more. A relayed notice goes through the broker
+as an envelope of kind "typing" (id 0): every instance's pump hands it here, outside the log
+and the sequencer, and each delivers it to its own members but the typist.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import orjson
 
 from backend.hub.connection import Connection, Mode
 from backend.hub.outbound import Outgoing
+from backend.identity import GUEST_PREFIX
+from backend.messages import Envelope
+from backend.protocol import utc_timestamp
 
 # At most one relayed notice per connection and room this often (clients forget after ~5 s).
 EVERY = 2.0
@@ -23,8 +28,13 @@ SWEEP_AT = 10_000
 
 
 class TypingRelay:
-    def __init__(self, rooms: dict[str, set[Connection]]) -> None:
+    def __init__(
+        self,
+        rooms: dict[str, set[Connection]],
+        publish: Callable[[Envelope], None],
+    ) -> None:
         self.rooms = rooms
+        self.publish = publish
         self._last: dict[tuple[str, str], float] = {}
 
     def typing(self, conn: Connection, room: str) -> bool:
@@ -36,9 +46,30 @@ class TypingRelay:
         if len(self._last) >= SWEEP_AT:
             self._last = {k: t for k, t in self._last.items() if now - t < EVERY}
         self._last[key] = now
-        notice = {"type": "typing", "room": room, **conn.sender.public()}
-        item = Outgoing(orjson.dumps(notice))
-        for member in self.rooms.get(room, ()):
-            if member is not conn and member.mode is Mode.JSON:
-                member.deliver(item)
+        sender = conn.sender
+        notice = Envelope(
+            room, 0, utc_timestamp(), sender.name, sender.id, "", None, conn.key, kind="typing"
+        )
+        self.publish(notice)
         return True
+
+    def deliver(self, notice: Envelope) -> None:
+        """A notice from any instance: to this instance's JSON members of the room but the
+        typist."""
+        members = self.rooms.get(notice.room)
+        if not members:
+            return
+        item = Outgoing(
+            orjson.dumps(
+                {
+                    "type": "typing",
+                    "room": notice.room,
+                    "name": notice.sender,
+                    "id": notice.sender_id,
+                    "guest": notice.sender_id.startswith(GUEST_PREFIX),
+                }
+            )
+        )
+        for member in members:
+            if member.key != notice.origin and member.mode is Mode.JSON:
+                member.deliver(item)

@@ -1,4 +1,4 @@
-"""Edits and deletes reach subscribers on every instance, in order with the room's messages."""
+"""Edits, deletes and typing notices reach subscribers on every instance."""
 
 from __future__ import annotations
 
@@ -28,3 +28,23 @@ def test_an_edit_and_a_delete_on_one_instance_reach_a_subscriber_on_the_other(
         ("deleted", target + 2),
     ]
     assert seen[1]["text"] == "final" and seen[2]["target"] == target
+
+
+def test_a_typing_notice_reaches_the_room_on_the_other_instance_and_is_not_stored(
+    cluster: Cluster,  # noqa: F811 - the imported fixture
+) -> None:
+    a, b = cluster
+    there = JsonClient(b.ws, "name=Bob&room=typing")
+    there.next_of("subscribed")
+    typist = JsonClient(a.ws, "name=Ana&room=typing")
+    typist.next_of("subscribed")
+    here = JsonClient(a.ws, "name=Cy&room=typing")
+    here.next_of("subscribed")
+    typist.send(type="typing", room="typing")
+    for reader in (there, here):
+        notice = reader.next_of("typing")
+        assert (notice["name"], notice["id"]) == ("Ana", typist.welcome["you"]["id"])
+    # Not an entry of the log: the next message still gets the room's first id.
+    typist.send(type="publish", room="typing", text="done", ref="m1")
+    assert typist.next_of("ack")["id"] == 1
+    assert there.next_of("message")["id"] == 1
