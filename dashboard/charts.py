@@ -101,7 +101,7 @@ def line_chart(rows: list[Record], gaps: list[Record], zone: str, title: str) ->
         .mark_line(interpolate="monotone")
         .encode(
             x=x,
-            y=alt.Y("value:Q", title=title),
+            y=alt.Y("value:Q", title=title, axis=alt.Axis(format=",~r")),
             color=alt.Color("series:N", legend=alt.Legend(orient="bottom", title=None)),
             detail="segment:N",
             tooltip=["series:N", alt.Tooltip("time:T", format="%H:%M:%S"), "value:Q"],
