@@ -22,6 +22,9 @@ export function record(fields) {
   };
 }
 
+// Messages of a room kept in memory at most (the DOM holds far fewer: see ui.js).
+export const KEPT = 2000;
+
 export class RoomState {
   constructor() {
     this.messages = [];
@@ -79,6 +82,21 @@ export class RoomState {
   add(message) {
     if (message.id !== null) this.byId.set(message.id, message);
     this.messages.push(message);
+    if (this.messages.length > KEPT + KEPT / 10) this.forgetOldest();
+  }
+
+  /**
+   * Keep at most KEPT messages in memory: the oldest delivered ones are dropped (ours still on
+   * their way never are), and come back from the server when the reader scrolls that far.
+   */
+  forgetOldest() {
+    const delivered = this.messages.filter((m) => m.id !== null).sort((a, b) => a.id - b.id);
+    const drop = new Set(delivered.slice(0, this.messages.length - KEPT));
+    for (const message of drop) if (this.byId.get(message.id) === message) this.byId.delete(message.id);
+    // In place: the view holds this very array.
+    const kept = this.messages.filter((m) => !drop.has(m));
+    this.messages.splice(0, this.messages.length, ...kept);
+    this.olderAvailable = true;
   }
 
   remove(message) {

@@ -119,7 +119,9 @@ def test_with_5000_messages_received_the_page_stays_small_and_typing_and_sending
     received = time.monotonic() - started
     items = ana.page.locator("#messages > li").count()
     assert items <= 250, f"{items} items in the DOM"
-    assert ana.page.evaluate("window.desafio.chat.roomState('flood').messages.length") == 5000
+    # Memory is bounded too: the oldest are forgotten (they come back from the server on scroll).
+    kept = ana.page.evaluate("window.desafio.chat.roomState('flood').messages.length")
+    assert 1000 <= kept <= 2200
 
     ana.page.evaluate("window.__keys = []")
     ana.input.click()
