@@ -67,6 +67,7 @@ function onSubscribed(chat, obj) {
   }
   const state = chat.roomState(obj.room);
   const resumed = state.synced;
+  const already = state.joined; // answered again (asking for the epoch): nothing new to show
   state.synced = true;
   state.joined = true;
   state.members.clear();
@@ -84,7 +85,7 @@ function onSubscribed(chat, obj) {
   } else if (obj.epoch) {
     state.epoch = obj.epoch;
   }
-  if (obj.room === chat.room) chat.emit("room", { room: obj.room, joined: true });
+  if (obj.room === chat.room && !already) chat.emit("room", { room: obj.room, joined: true });
   chat.emitMembers(obj.room);
   chat.emitRooms();
   chat.outbox.flush();
@@ -130,6 +131,12 @@ export function addMessage(chat, obj, source) {
   if (!Number.isInteger(obj.id) || typeof obj.room !== "string") return null;
   const state = chat.roomState(obj.room);
   if (source !== "older") state.saw(obj.id, source === "live" || source === "replay");
+  if (source === "live" && state.epoch === null && state.joined && !state.askedEpoch) {
+    // Joined while the room had no log yet, so no epoch came with it: ask again (a subscribe
+    // to a room we are in, resuming from here), so that a later recovery can be checked.
+    state.askedEpoch = true;
+    chat.subscribe(obj.room);
+  }
   if (state.knows(obj)) return null;
   const senderId = typeof obj.sender_id === "string" ? obj.sender_id : null;
   const mine = senderId !== null && senderId === chat.you?.id;

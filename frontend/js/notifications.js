@@ -55,6 +55,7 @@ export class Alerts {
   }
 
   setRoom(room) {
+    if (room === this.room) return; // the same room confirmed again: unread still unread
     this.room = room;
     this.clear();
   }

@@ -35,6 +35,7 @@ export class RoomState {
     // Names the room's log (from `subscribed`); sent back with `since`, so that ids of another
     // log (a database reset) are refused instead of resumed from.
     this.epoch = null;
+    this.askedEpoch = false;
     // Subscribed at least once: from then on a subscribe asks for what was missed (`since`),
     // not for the latest history, so nothing between two connections is lost.
     this.synced = false;
