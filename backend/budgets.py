@@ -113,6 +113,26 @@ class Bucket:
         return 0.0 if self.tokens >= 0 else -self.tokens / self.rate
 
 
+class RequestRates:
+    """A token bucket per client address, for the addresses seen most recently: at most `keep`
+    of them (forgetting an idle one loses nothing; its bucket would be full again)."""
+
+    def __init__(self, rate: float, burst: int, keep: int = 10_000) -> None:
+        self.rate = rate
+        self.burst = burst
+        self.keep = keep
+        self.buckets: dict[str, Bucket] = {}
+
+    def allow(self, address: str) -> bool:
+        bucket = self.buckets.pop(address, None)
+        if bucket is None:
+            bucket = Bucket(self.rate, self.burst)
+            if len(self.buckets) >= self.keep:
+                del self.buckets[next(iter(self.buckets))]  # the least recently seen
+        self.buckets[address] = bucket  # most recently seen last
+        return bucket.allow()
+
+
 class Tally:
     """Refusals by reason, logged as one summary line at most every `every` seconds: an attack
     is visible in the log without writing a line per refused socket (the log is a budget too)."""

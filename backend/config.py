@@ -83,6 +83,11 @@ class Settings(BaseSettings):
     max_request_head_bytes: int = Field(default=16 * 1024, ge=1024)
     # An HTTP request body, in bytes (more: 413 and closed); JSON and form bodies are small.
     max_request_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    # HTTP requests (WebSocket handshakes included) per client address: a token bucket, per
+    # second and at once (more: 429). Peers in FORWARDED_ALLOW_IPS are not limited here: the
+    # proxy should limit its clients (nginx limit_req).
+    http_requests_per_second: float = Field(default=50.0, gt=0)
+    http_requests_burst: int = Field(default=200, ge=1)
     # Ping and pong frames a WebSocket client may send: a token bucket per connection (more:
     # close 1008). Each ping makes the server write a pong.
     control_frames_per_second: float = Field(default=10.0, gt=0)

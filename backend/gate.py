@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 import orjson
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from backend.budgets import Occupancy, Proxies, Tally
+from backend.budgets import Occupancy, Proxies, RequestRates, Tally
 from backend.config import Settings
 
 log = logging.getLogger("desafio.gate")
@@ -52,6 +52,7 @@ class GatedHttpProtocol(HttpToolsProtocol):
 
     occupancy: ClassVar[Occupancy]
     probes: ClassVar[Occupancy]
+    rates: ClassVar[RequestRates]
     handshake_timeout: ClassVar[float]
     max_head_bytes: ClassVar[int]
     max_body_bytes: ClassVar[int]
@@ -67,6 +68,7 @@ class GatedHttpProtocol(HttpToolsProtocol):
         attributes = {
             "occupancy": occupancy,
             "probes": Occupancy(PROBE_RESERVE, PROBE_RESERVE),
+            "rates": RequestRates(settings.http_requests_per_second, settings.http_requests_burst),
             "handshake_timeout": settings.handshake_timeout_seconds,
             "max_head_bytes": settings.max_request_head_bytes,
             "max_body_bytes": settings.max_request_body_bytes,
@@ -155,6 +157,11 @@ class GatedHttpProtocol(HttpToolsProtocol):
         self.head_done = True
         if self.ledger is self.probes and self.url.split(b"?", 1)[0] not in PROBE_PATHS:
             self.refuse(503, "unavailable", "server is at capacity; retry later")
+            return
+        # Every request costs CPU, a refused one too, least when refused here (before the app).
+        address = self.address or ""
+        if not self.occupancy.exempt.trusted(self.address) and not self.rates.allow(address):
+            self.refuse(429, "too_many_requests", "too many requests from this address")
             return
         length = next((value for name, value in self.headers if name == b"content-length"), None)
         # httptools has checked that it is a number; a long one is over any limit (and int()

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from backend.budgets import Bucket, Occupancy, Proxies, Tally
+from backend.budgets import Bucket, Occupancy, Proxies, RequestRates, Tally
 
 
 def test_occupancy_refuses_past_the_total_with_503_and_past_an_address_with_429() -> None:
@@ -82,3 +82,13 @@ def test_the_tally_logs_one_summary_per_interval(caplog: pytest.LogCaptureFixtur
     assert len(caplog.records) == 1  # the first one; the other 99 wait for the next report
     assert "503 unavailable x1" in caplog.records[0].getMessage()
     assert tally.counts["503 unavailable"] == 99
+
+
+def test_request_rates_are_per_address_and_keep_a_bounded_number_of_addresses() -> None:
+    rates = RequestRates(rate=0.001, burst=2, keep=3)
+    assert [rates.allow("a") for _ in range(3)] == [True, True, False]
+    assert rates.allow("b")  # another address has its own budget
+    for address in ("c", "d", "e"):
+        rates.allow(address)
+    assert len(rates.buckets) == 3
+    assert "a" not in rates.buckets  # the least recently seen was forgotten
