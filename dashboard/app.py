@@ -30,8 +30,8 @@ from dashboard.feedpanel import (  # noqa: E402
     feed_controls,
     shown_messages,
 )
-from dashboard.health import tiles, tiles_html  # noqa: E402
-from dashboard.panels import render_charts, render_tables  # noqa: E402
+from dashboard.health import TILES_CSS, tiles, tiles_html  # noqa: E402
+from dashboard.panels import TABLE_CSS, render_charts, render_tables  # noqa: E402
 from dashboard.sendbox import current_viewer, render_send_box  # noqa: E402
 from dashboard.settings import DashboardSettings  # noqa: E402
 from dashboard.store import LinkState  # noqa: E402
@@ -147,7 +147,7 @@ def render_feed(client: FeedClient, settings: DashboardSettings) -> None:
         controls.search,
         controls.sender,
     )
-    st.html(f'{FEED_CSS}<div class="feedbox">{feed_html(rows, zone())}</div>')
+    st.html(f'<div class="feedbox">{feed_html(rows, zone())}</div>')
 
 
 def render_members(client: FeedClient, settings: DashboardSettings) -> None:
@@ -173,6 +173,9 @@ def main() -> None:
     every = timedelta(seconds=settings.refresh_seconds)
     charts_every = timedelta(seconds=settings.chart_refresh_seconds)
     st.title("WebSocket_DeSafio · live operations")
+    # The page's CSS once, outside the fragments: a <style> element inserted with every refresh
+    # would make the browser recompute the style of the whole page each time.
+    st.html(FEED_CSS + TILES_CSS + TABLE_CSS)
     st.fragment(render_status, run_every=every)(client, settings)
     charts_col, feed_col = st.columns([3, 2])
     with charts_col:

@@ -70,4 +70,4 @@ def tiles_html(shown: Sequence[Tile]) -> str:
         f'<div class="value">{escape(t.value)}</div></div>'
         for t in shown
     )
-    return f'{TILES_CSS}<div class="tiles">{cells}</div>'
+    return f'<div class="tiles">{cells}</div>'

@@ -71,7 +71,7 @@ def render_tables(client: FeedClient, zone: str) -> None:
     rows = rooms_rows(snap.stats, snap.room_rates, zone)
     if not rows:
         st.caption("No rooms.")
-    listed = TABLE_CSS + "<p><b>Rooms</b> (busiest first"
+    listed = "<p><b>Rooms</b> (busiest first"
     listed += f", {TOP_ROOMS} of {len(rows)})</p>" if len(rows) > TOP_ROOMS else ")</p>"
     html = listed + table_html(rows[:TOP_ROOMS], "rooms")
     if snap.figures is None:

@@ -19,7 +19,7 @@ class DashboardSettings:
     # feed's memory bound. 20 000 is 100 s at 200 msg/s, a few MB.
     feed_size: int = 20_000
     # Rows the page shows at once: a readable page, and a cheap one to redraw every second.
-    feed_rows: int = 100
+    feed_rows: int = 50
     # Stored messages shown per room when the feed first follows it (the backend allows 500).
     history_on_join: int = 50
     # Longest text kept per message; the backend allows 64 KiB, a feed row needs far less.

@@ -83,7 +83,7 @@ def test_search_finds_a_message_long_scrolled_off_and_pause_freezes_the_rows(
     rerun_until(app, lambda app: "lobby" in app.selectbox(key="feed_room").options, "lobby")
     publish_acked(backend.ws, "lobby", ["needle 7f3a", *[f"hay {n}" for n in range(150)]])
     rerun_until(app, lambda app: "hay 149" in feed_of(app), "the last message")
-    assert "needle 7f3a" not in feed_of(app)  # 100 rows on screen: it scrolled off
+    assert "needle 7f3a" not in feed_of(app)  # 50 rows on screen: it scrolled off
     app.text_input(key="feed_search").set_value("NEEDLE").run()
     feed = feed_of(app)
     assert "needle 7f3a" in feed and "hay" not in feed
