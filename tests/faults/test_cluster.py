@@ -11,6 +11,7 @@ import time
 import uuid
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
 from tests.faults.checker import check, history
@@ -102,7 +103,9 @@ def test_instances_starting_together_on_an_empty_database_all_come_up(
     for _ in range(3):
         env = {"DATABASE_URL": postgres.fresh_database()}
         servers = [ServerProcess(env) for _ in range(3)]
-        starting = [threading.Thread(target=server.start) for server in servers]
+        starting = [
+            threading.Thread(target=server.start, kwargs={"timeout": 60.0}) for server in servers
+        ]
         try:
             for thread in starting:
                 thread.start()
@@ -110,6 +113,7 @@ def test_instances_starting_together_on_an_empty_database_all_come_up(
                 thread.join(60)
             for server in servers:
                 assert server.proc is not None and server.proc.poll() is None
+                assert httpx.get(server.http + "/readyz", timeout=5).status_code == 200
         finally:
             for server in servers:
                 server.stop()
