@@ -151,7 +151,8 @@ class RedisBroker(Broker):
         self._queue.put_nowait(envelope)  # this instance's subscribers need no round trip
         self._outbox.append(envelope)
         self._outbox_ready.set()
-        self._counter.record()
+        if envelope.kind == "message":  # /stats counts messages, not edits or typing notices
+            self._counter.record()
 
     async def next_published(self) -> Envelope | Resync:
         return await self._queue.get()
