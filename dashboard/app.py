@@ -30,7 +30,7 @@ from dashboard.feedpanel import (  # noqa: E402
     feed_controls,
     shown_messages,
 )
-from dashboard.health import TILES_CSS, tiles, tiles_html  # noqa: E402
+from dashboard.health import TILES_CSS, counts, tiles, tiles_html  # noqa: E402
 from dashboard.panels import TABLE_CSS, render_charts, render_tables  # noqa: E402
 from dashboard.sendbox import current_viewer, render_send_box  # noqa: E402
 from dashboard.settings import DashboardSettings  # noqa: E402
@@ -72,17 +72,12 @@ def render_status(client: FeedClient, settings: DashboardSettings) -> None:
     show[state.kind](state.text)
     connected = snap.link.state is LinkState.CONNECTED
     values = snap.figures.values if snap.figures else {}
-    st.html(tiles_html(tiles(values, connected)))
     stats = snap.stats
+    # Counts and health as one HTML element: one small update a second for the browser.
+    st.html(tiles_html(counts(stats) + tiles(values, connected)))
     if stats is None:
         st.caption("No figures from /stats yet.")
         return
-    cols = st.columns(5)
-    cols[0].metric("Connections", stats.connections)
-    cols[1].metric("Text clients", stats.text_connections)
-    cols[2].metric("JSON clients", stats.json_connections)
-    cols[3].metric("Messages/s", f"{stats.messages_per_second:.1f}")
-    cols[4].metric("Rooms", len(stats.rooms))
     age = time.time() - stats.at
     stale = "" if connected else f" Last known figures, {age:.0f}s old."
     who = (

@@ -11,6 +11,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
 
+from dashboard.stats import StatsSample
+
 # figure -> (red above this, unit)
 THRESHOLDS: Mapping[str, tuple[float, str]] = {
     "delivery p50 ms": (50.0, "ms"),
@@ -48,6 +50,20 @@ def tiles(values: Mapping[str, float | None], linked: bool) -> list[Tile]:
         text = f"{value:.1f}{unit}" if value < 100 else f"{value:.0f}{unit}"
         shown.append(Tile(key, text, value > limit, f"red above {limit:g}{unit}"))
     return shown
+
+
+def counts(stats: StatsSample | None) -> list[Tile]:
+    """The backend's headline counts (`/stats`), as tiles that are never red."""
+    if stats is None:
+        return []
+    figures = {
+        "Connections": str(stats.connections),
+        "Text clients": str(stats.text_connections),
+        "JSON clients": str(stats.json_connections),
+        "Messages/s": f"{stats.messages_per_second:.1f}",
+        "Rooms": str(len(stats.rooms)),
+    }
+    return [Tile(label, value, False, "from /stats") for label, value in figures.items()]
 
 
 TILES_CSS = """<style>

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dashboard.health import THRESHOLDS, tiles, tiles_html
+from dashboard.health import THRESHOLDS, counts, tiles, tiles_html
+from dashboard.stats import RoomFigures, StatsSample
 
 
 def test_tiles_turn_red_past_their_thresholds() -> None:
@@ -19,3 +20,16 @@ def test_a_broker_down_is_red_and_marked_in_the_html() -> None:
     html = tiles_html(tiles({"redis up": 0.0}, linked=True))
     assert 'class="tile red" title="Redis in a cluster" data-label="broker"' in html
     assert "DOWN" in html and "⚠" in html
+
+
+def test_the_headline_counts_are_tiles_that_are_never_red() -> None:
+    stats = StatsSample(0.0, "i", 5, 2, 3, 40, 12.345, {"lobby": RoomFigures(5, 40, None)})
+    shown = {t.label: (t.value, t.red) for t in counts(stats)}
+    assert shown == {
+        "Connections": ("5", False),
+        "Text clients": ("2", False),
+        "JSON clients": ("3", False),
+        "Messages/s": ("12.3", False),
+        "Rooms": ("1", False),
+    }
+    assert counts(None) == []
