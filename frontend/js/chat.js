@@ -4,10 +4,11 @@
 // the DOM. What arrives is handled in dispatch.js; our own messages wait in outbox.js; every
 // frame sent is tracked until answered, by its ref, in inflight.js.
 import { ReconnectingSocket } from "./connection.js";
-import { HISTORY_ON_JOIN, addMessage, amend, dispatch } from "./dispatch.js";
+import { HISTORY_ON_JOIN, dispatch, loadOlder } from "./dispatch.js";
 import { History } from "./history.js";
 import { InFlight } from "./inflight.js";
 import { Outbox, RateBudget, ownMessage } from "./outbox.js";
+import { mentions } from "./mentions.js";
 import { RoomState } from "./room.js";
 import {
   describeClose,
@@ -194,21 +195,8 @@ export class Chat extends EventTarget {
   }
 
   /** Older stored messages of the current room, before the oldest we hold; how many came. */
-  async loadOlder(limit = 50) {
-    const room = this.room;
-    const state = this.roomState(room);
-    const oldest = state.oldestId();
-    if (oldest === null || oldest <= 1 || !state.olderAvailable) return 0;
-    const entries = await this.history.older(room, oldest, limit);
-    if (entries === null) return 0;
-    if (entries.length < limit) state.olderAvailable = false;
-    let added = 0;
-    for (const entry of entries) {
-      const obj = { ...entry, room };
-      if ((entry.type ?? "message") === "message") added += addMessage(this, obj, "older") ? 1 : 0;
-      else amend(this, obj, "older");
-    }
-    return added;
+  loadOlder(limit = 50) {
+    return loadOlder(this, limit);
   }
 
   /** A message arrived for some room: count it unread there unless it is on screen. */
@@ -257,17 +245,4 @@ export class Chat extends EventTarget {
   emit(type, detail) {
     this.dispatchEvent(new CustomEvent(type, { detail }));
   }
-}
-
-/** Whether `text` mentions `name` as @name (whole word, any case). */
-export function mentions(text, name) {
-  if (!name || !text) return false;
-  const lower = text.toLowerCase();
-  const wanted = `@${name.toLowerCase()}`;
-  for (let at = lower.indexOf(wanted); at !== -1; at = lower.indexOf(wanted, at + 1)) {
-    const before = at === 0 ? " " : lower[at - 1];
-    const after = lower[at + wanted.length] ?? " ";
-    if (!/[\p{L}\p{N}_]/u.test(before) && !/[\p{L}\p{N}_-]/u.test(after)) return true;
-  }
-  return false;
 }

@@ -217,3 +217,21 @@ function onError(chat, obj) {
   }
   chat.emit("notice", { text: words });
 }
+
+/** Older stored messages of `chat`'s current room, before the oldest it holds; how many came. */
+export async function loadOlder(chat, limit = 50) {
+  const room = chat.room;
+  const state = chat.roomState(room);
+  const oldest = state.oldestId();
+  if (oldest === null || oldest <= 1 || !state.olderAvailable) return 0;
+  const entries = await chat.history.older(room, oldest, limit);
+  if (entries === null) return 0;
+  if (entries.length < limit) state.olderAvailable = false;
+  let added = 0;
+  for (const entry of entries) {
+    const obj = { ...entry, room };
+    if ((entry.type ?? "message") === "message") added += addMessage(chat, obj, "older") ? 1 : 0;
+    else amend(chat, obj, "older");
+  }
+  return added;
+}

@@ -21,7 +21,8 @@ const STATE_WORDS = {
 };
 
 // Web addresses and @mentions inside a message's text.
-const TOKENS = /(https?:\/\/[^\s<>"']+)|(@[\p{L}\p{N}_.-]+)/giu;
+// (A mention does not end with a dot: "@Ana." at the end of a sentence mentions Ana.)
+const TOKENS = /(https?:\/\/[^\s<>"']+)|(@[\p{L}\p{N}_.-]*[\p{L}\p{N}_-])/giu;
 
 /** A stable colour class per sender, so people are recognisable at a glance (no inline styles). */
 export function hueClass(key) {

@@ -54,9 +54,11 @@ def test_a_mention_is_highlighted_and_notifies_even_from_another_room(
     ana.page.get_by_role("button", name="Notify me").click()
     friend = JsonClient(server.ws, "name=Bruno&room=mentions")
     friend.send(type="publish", room="mentions", text="hey @Ana, look; @Anabel is someone else")
+    friend.send(type="publish", room="mentions", text="thanks @ana.")
     mention = ana.messages.first
     expect(mention).to_have_class(re.compile(r"\bmentions-me\b"))
     expect(mention.locator(".mention.me")).to_have_text(["@Ana"])
+    expect(ana.messages.nth(1).locator(".mention.me")).to_have_text(["@ana"])
     expect(mention.locator(".mention:not(.me)")).to_have_text(["@Anabel"])
 
     ana.join_room("elsewhere")
