@@ -242,7 +242,8 @@ def test_a_subscriber_recovers_on_one_instance_what_was_published_on_the_other(
         url = f"sqlite+aiosqlite:///{tmp_path}/shared.db"
     else:
         url = request.getfixturevalue("postgres").fresh_database()
-    env = {        "BROKER_URL": redis_server.url,
+    env = {
+        "BROKER_URL": redis_server.url,
         "DATABASE_URL": url,
         "RATE_LIMIT_PER_SECOND": "10000",
         "RATE_LIMIT_BURST": "10000",

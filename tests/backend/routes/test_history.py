@@ -34,7 +34,17 @@ def test_history_returns_the_newest_oldest_first_in_the_websocket_shape(
     assert body["room"] == ROOM
     assert [m["id"] for m in body["messages"]] == published[-5:]
     first = body["messages"][0]
-    assert set(first) == {"type", "id", "room", "sender", "sender_id", "guest", "text", "data", "ts"}
+    assert set(first) == {
+        "type",
+        "id",
+        "room",
+        "sender",
+        "sender_id",
+        "guest",
+        "text",
+        "data",
+        "ts",
+    }
     assert (first["type"], first["sender"], first["text"], first["data"]) == (
         "message", "ana", "m25", {"n": 25},
     )  # fmt: skip
