@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 
+from backend.protocol import CLIENT_TYPES
 from tests.support.clients import JsonClient, connect
 from tests.support.server import ServerProcess
 
@@ -54,5 +55,8 @@ def test_protocol_schema_is_generated_from_the_models(server: ServerProcess) -> 
     schema = httpx.get(server.http + "/protocol/schema.json").json()
     client_types = set(schema["client"]["discriminator"]["mapping"])
     server_types = set(schema["server"]["discriminator"]["mapping"])
-    assert client_types == {"subscribe", "unsubscribe", "publish", "ping", "auth"}
+    assert client_types == set(CLIENT_TYPES)
+    assert {"subscribe", "unsubscribe", "publish", "edit", "delete", "typing", "ping", "auth"} == (
+        client_types
+    )
     assert {"message", "ack", "subscribed", "presence", "error", "pong"} <= server_types

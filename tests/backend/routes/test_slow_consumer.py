@@ -49,8 +49,17 @@ def drain(ws: websocket.WebSocket) -> None:
 def test_slow_reader_is_disconnected_and_others_keep_receiving(
     make_server: ServerFactory,
 ) -> None:
+    # The publisher sends 24 MB: lift the per-connection budgets (messages, inbound bytes,
+    # stored bytes) that would otherwise pace it, and the test would measure them instead.
     server = make_server(
-        {"RATE_LIMIT_PER_SECOND": "100000", "RATE_LIMIT_BURST": "100000", "CLOSE_TIMEOUT": "120"}
+        {
+            "RATE_LIMIT_PER_SECOND": "100000",
+            "RATE_LIMIT_BURST": "100000",
+            "INBOUND_BYTES_PER_SECOND": str(1 << 30),
+            "INBOUND_BYTES_BURST": str(1 << 30),
+            "STORED_BYTES_PER_HOUR": "0",
+            "CLOSE_TIMEOUT": "120",
+        }
     )
     url = server.ws + "?room=firehose"
     # A tiny receive buffer, and it never reads: the server sees it stall almost at once.
