@@ -161,6 +161,10 @@ class HubWebSocketProtocol(WebSocketsSansIOProtocol):
     def is_writable(self) -> bool:
         return self.writable.is_set() and not self.close_sent and not self.transport.is_closing()
 
+    def is_gone(self) -> bool:
+        """The peer's socket is closing or closed: nothing will ever be writable again."""
+        return self.close_sent or self.transport.is_closing()
+
     async def wait_writable(self) -> None:
         await self.writable.wait()
 

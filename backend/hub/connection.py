@@ -139,7 +139,9 @@ class Connection:
         """Wait until what was delivered so far has left for the socket (or the connection is
         closing): the back-pressure a replay pages under."""
         await asyncio.sleep(0)  # let this iteration's gathered writes go out first
-        while self.state is State.OPEN:
+        # A peer that went away never becomes writable; its receive loop is waiting for this
+        # replay to end before it can notice the disconnect.
+        while self.state is State.OPEN and not self._sink.gone():
             if self._writer is not None:
                 await asyncio.wait({self._writer}, timeout=1.0)
             elif self._sink.immediate and not self._sink.writable():

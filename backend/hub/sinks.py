@@ -65,6 +65,9 @@ class RawSink:
     async def wait_writable(self) -> None:
         await self.protocol.wait_writable()
 
+    def gone(self) -> bool:
+        return self.protocol.is_gone()
+
     def write_one(self, item: Outgoing) -> None:
         if not self._burst:
             self._flusher.mark(self)
@@ -109,6 +112,9 @@ class AsgiSink:
 
     async def wait_writable(self) -> None:
         return None  # pragma: no cover - never immediate, so never asked
+
+    def gone(self) -> bool:
+        return False  # its writes fail instead, and the receive loop sees the disconnect
 
     def write_one(self, item: Outgoing) -> None:  # pragma: no cover - never writable
         raise RuntimeError("AsgiSink writes only through write_batch")

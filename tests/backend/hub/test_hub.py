@@ -36,6 +36,9 @@ class RecordingSink:
         while not self.open:
             await asyncio.sleep(0.01)
 
+    def gone(self) -> bool:
+        return False
+
     def write_one(self, item: Outgoing) -> None:
         self.sent.append(item.data)
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import socket
 import threading
 import time
+from typing import Any
 
 import httpx
 
-from tests.support.clients import JsonClient, connect
-from tests.support.server import ServerFactory
+from tests.support.clients import JsonClient, connect, publish_acked
+from tests.support.server import ServerFactory, ServerProcess
+from tests.support.waiting import eventually
 
 FAST = {"RATE_LIMIT_PER_SECOND": "100000", "RATE_LIMIT_BURST": "100000"}
 
@@ -116,3 +120,23 @@ def test_history_on_join_sends_the_last_messages_first_in_both_modes(
     plain = connect(server.ws + "?room=past")  # the original behaviour: no history by default
     author.send(type="publish", room="past", text="newer", ref="newer")
     assert plain.recv() == "newer"
+
+
+def test_a_client_that_leaves_during_its_replay_is_forgotten_at_once(
+    make_server: ServerFactory,
+) -> None:
+    server = make_server({**FAST, "STORED_BYTES_PER_HOUR": "0"})
+    publish_acked(server.ws, "deep", ["d" * 16 * 1024] * 200)
+    # Asks for 3 MiB and never reads: its replay waits for it to take each page.
+    ws = connect(server.ws + "?format=json", sockopt=((socket.SOL_SOCKET, socket.SO_RCVBUF, 4096),))
+    ws.send(json.dumps({"type": "subscribe", "room": "deep", "since": 0}))
+    eventually(lambda: members(server, "deep") == 1, what="the replaying client to join")
+    ws.shutdown()  # type: ignore[no-untyped-call]
+    # The waiting replay notices the socket is gone, and the connection leaves the room.
+    eventually(lambda: members(server, "deep") == 0, timeout=5, what="the room to empty")
+
+
+def members(server: ServerProcess, room: str) -> int:
+    rooms: dict[str, Any] = httpx.get(server.http + "/stats", timeout=5).json()["rooms"]
+    count: int = rooms.get(room, {}).get("connections", 0)
+    return count
