@@ -47,7 +47,7 @@ def test_publishing_to_endless_room_names_holds_no_memory_per_name(
     # No database: the in-memory numbering is the per-name state that could grow (with SQL the
     # names are rows, bounded by retention and the stored-bytes quota).
     server = make_server({"DATABASE_URL": "none"})
-    rooms = scaled(6_000, 60_000)
+    rooms = scaled(3_000, 60_000)
     clients = [JsonClient(server.ws) for _ in range(20)]
 
     def spray(client: JsonClient, offset: int) -> None:
