@@ -59,7 +59,8 @@ class FrameHandler:
         if not self.following.advance(room, msg_id):
             return
         text = DELETED if obj.get("deleted") else str(obj["text"])
-        self.store.add_message(FeedMessage(msg_id, room, str(obj["sender"]), text, str(obj["ts"])))
+        sender, guest = str(obj["sender"]), bool(obj.get("guest"))
+        self.store.add_message(FeedMessage(msg_id, room, sender, text, str(obj["ts"]), guest))
 
     def amend(self, obj: dict[str, Any]) -> None:
         """An edit or delete is an entry of the room's log: it moves the resume point too."""

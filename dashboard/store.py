@@ -45,6 +45,8 @@ class FeedMessage:
     sender: str
     text: str
     ts: str
+    # Not a registered user (the server says so): shown, since a guest may pick any free name.
+    guest: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +105,7 @@ class LiveStore:
                 message.sender,
                 message.text[: self._text_limit] + "…",
                 message.ts,
+                message.guest,
             )
         with self._lock:
             # Equal timestamps keep arrival order, which within a room is id order.

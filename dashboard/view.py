@@ -75,7 +75,12 @@ def feed_rows(
         if needle and needle not in msg.text.casefold():
             continue
         rows.append(
-            {"time": clock(msg.ts, zone), "room": msg.room, "sender": msg.sender, "text": msg.text}
+            {
+                "time": clock(msg.ts, zone),
+                "room": msg.room,
+                "sender": f"{msg.sender} (guest)" if msg.guest else msg.sender,
+                "text": msg.text,
+            }
         )
         if len(rows) >= limit:
             break

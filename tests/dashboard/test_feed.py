@@ -9,6 +9,7 @@ import httpx
 
 from dashboard.feed import FeedClient
 from dashboard.store import LinkState
+from dashboard.view import ALL_ROOMS, feed_rows
 from tests.support.auth import SECRET, sign
 from tests.support.clients import JsonClient
 from tests.support.server import ServerFactory, ServerProcess, free_port
@@ -38,8 +39,28 @@ def test_feed_client_receives_messages_published_by_another_client(
     finally:
         author.close()
     newest = feed.snapshot().messages[0]
-    assert (newest.room, newest.sender) == ("lobby", "alice")
+    assert (newest.room, newest.sender, newest.guest) == ("lobby", "alice", True)
     assert feed.last_ids["lobby"] == newest.id
+
+
+def test_the_feed_tells_a_guest_from_a_token_holder_of_the_same_name(
+    make_server: ServerFactory, make_feed: Feed
+) -> None:
+    server = make_server({"JWT_SECRET": SECRET})
+    feed = make_feed(server.http)
+    eventually(lambda: connected(feed), what="the feed to follow lobby")
+    guest = JsonClient(server.ws, "name=alerts")
+    bot = JsonClient(server.ws, "token=" + sign("alerts"))
+    guest.send(type="publish", room="lobby", text="from the guest", ref="g")
+    eventually(lambda: texts(feed)[:1] == ["from the guest"], what="the guest's message")
+    bot.send(type="publish", room="lobby", text="from the token", ref="t")
+    eventually(lambda: texts(feed)[:1] == ["from the token"], what="the token's message")
+    newest, older = feed.snapshot().messages[:2]
+    assert (newest.sender, newest.guest, older.sender, older.guest) == (
+        "alerts", False, "alerts", True,
+    )  # fmt: skip
+    rows = feed_rows([newest, older], room=ALL_ROOMS, zone="UTC")
+    assert [row["sender"] for row in rows] == ["alerts", "alerts (guest)"]
 
 
 def test_feed_client_follows_a_room_that_stats_lists(
