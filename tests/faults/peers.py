@@ -183,3 +183,18 @@ def publish_for(publishers: list[Publisher], seconds: float, rng: random.Random)
     while time.monotonic() < deadline:
         rng.choice(publishers).publish_next()
         time.sleep(rng.uniform(0.0005, 0.004))
+
+
+def start_traffic(
+    publishers: list[Publisher], subscribers: list[Subscriber], seconds: float, rng: random.Random
+) -> threading.Thread:
+    """Connect everyone (subscribers first, each confirmed), then publish in the background."""
+    for sub in subscribers:
+        sub.open()
+        sub.follow()
+        sub.wait_subscribed(1)
+    for pub in publishers:
+        pub.open()
+    publishing = threading.Thread(target=publish_for, args=(publishers, seconds, rng))
+    publishing.start()
+    return publishing

@@ -16,7 +16,7 @@ import pytest
 
 from tests.faults.checker import check, history
 from tests.faults.conftest import SECONDS, seeds
-from tests.faults.peers import Publisher, Subscriber, publish_for
+from tests.faults.peers import Publisher, Subscriber, publish_for, start_traffic
 from tests.faults.test_single_instance import FAST, settle
 from tests.support.postgres import PostgresServer
 from tests.support.redis import RedisServer
@@ -57,14 +57,7 @@ def test_the_log_holds_across_instances_through_the_fault(
     publishers = [Publisher(server.ws, f"p{n}", room) for n, server in enumerate((a, b, a))]
     subscribers = [Subscriber(server.ws, room) for server in (a, b, a, b)]
     try:
-        for sub in subscribers:
-            sub.open()
-            sub.follow()
-            sub.wait_subscribed(1)
-        for pub in publishers:
-            pub.open()
-        publishing = threading.Thread(target=publish_for, args=(publishers, SECONDS * 2, rng))
-        publishing.start()
+        publishing = start_traffic(publishers, subscribers, SECONDS * 2, rng)
         time.sleep(rng.uniform(0.2, SECONDS))
         inject(fault, redis, a, rng)
         publishing.join()

@@ -4,7 +4,6 @@ restart on the same database: no id names two messages, recovery is exact, refs 
 from __future__ import annotations
 
 import random
-import threading
 import time
 import uuid
 from functools import partial
@@ -13,7 +12,7 @@ import pytest
 
 from tests.faults.checker import check, history
 from tests.faults.conftest import SECONDS, seeds
-from tests.faults.peers import Publisher, Subscriber, publish_for
+from tests.faults.peers import Publisher, Subscriber, publish_for, start_traffic
 from tests.support.server import ServerProcess
 from tests.support.waiting import eventually
 
@@ -52,14 +51,7 @@ def test_kill9_at_a_random_moment_never_reuses_an_id_and_recovery_is_exact(
     publishers = [Publisher(server.ws, f"p{n}", room) for n in range(3)]
     subscribers = [Subscriber(server.ws, room) for _ in range(2)]
     try:
-        for sub in subscribers:
-            sub.open()
-            sub.follow()
-            sub.wait_subscribed(1)
-        for pub in publishers:
-            pub.open()
-        publishing = threading.Thread(target=publish_for, args=(publishers, SECONDS * 2, rng))
-        publishing.start()
+        publishing = start_traffic(publishers, subscribers, SECONDS * 2, rng)
         time.sleep(rng.uniform(0.2, SECONDS * 1.5))
         server.kill()  # SIGKILL mid-stream: some publishes committed, some not, some unacked
         publishing.join()
