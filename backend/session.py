@@ -206,8 +206,9 @@ class Session:
             "members": [entry["name"] for entry in roster],
             "roster": roster,
         }
-        if plan.epoch is not None:
-            answer["epoch"] = plan.epoch
+        # Every subscribed names the log, so a client that joined an empty room can recover too.
+        if epoch_now := plan.epoch or hub.store.epoch:
+            answer["epoch"] = epoch_now
         if plan.recovered is not None:
             answer["recovered"] = plan.recovered
         if plan.recovered is False:

@@ -56,6 +56,8 @@ class Store(ABC):
     """Chosen by DATABASE_URL scheme. `append` never blocks the caller on the database."""
 
     on_commit: CommitListener | None = None
+    # Names the whole log (every room's ids); "" until the store has started.
+    epoch: str = ""
 
     @abstractmethod
     async def start(self) -> None: ...

@@ -24,7 +24,7 @@ class NullStore(Store):
     def __init__(self) -> None:
         self._last: OrderedDict[str, int] = OrderedDict()
         # No log is kept, so no `since` from before this process can be honoured.
-        self._epoch = secrets.token_hex(8)
+        self.epoch = secrets.token_hex(8)
 
     async def start(self) -> None:
         pass
@@ -61,7 +61,7 @@ class NullStore(Store):
 
     async def position(self, room: str) -> Position:
         last = self._current(room)
-        return Position(first=last + 1, last=last, epoch=self._epoch)
+        return Position(first=last + 1, last=last, epoch=self.epoch)
 
     async def purge(self, max_age_seconds: float, max_per_room: int) -> int:
         return 0

@@ -49,8 +49,15 @@ room_log = Table(
     metadata,
     Column("room", String(64), primary_key=True),
     Column("last_id", BigInteger, nullable=False),
-    # Names this log; a `since` from another epoch (a database reset) is void.
-    Column("epoch", String(16), nullable=False),
+)
+
+# Facts about the whole log (migration 0004): `epoch`, random, names this database's log, so a
+# `since` from another database (a reset, a restore, a replacement) is known to be void.
+log_meta = Table(
+    "log_meta",
+    metadata,
+    Column("key", String(32), primary_key=True),
+    Column("value", String(64), nullable=False),
 )
 
 users = Table(

@@ -15,7 +15,7 @@ from backend.messages import Draft, Envelope
 from backend.protocol import utc_timestamp
 from backend.storage.base import Position, StorageError, Store, Window
 from backend.storage.engine import acquire, release
-from backend.storage.schema import messages, room_log
+from backend.storage.schema import log_meta, messages, room_log
 from backend.storage.writer import Item, Writer, envelope_of
 from backend.tasks import supervise
 
@@ -37,6 +37,9 @@ class SqlStore(Store):
 
     async def start(self) -> None:
         self.engine = await acquire(self.url)
+        async with self.engine.connect() as conn:
+            query = select(log_meta.c.value).where(log_meta.c.key == "epoch")
+            self.epoch = str((await conn.execute(query)).scalar_one())
         self._committer = Writer(self.engine)
         self._writer = supervise("store-writer", self._write_forever)
 
@@ -106,7 +109,7 @@ class SqlStore(Store):
     async def position(self, room: str) -> Position:
         assert self.engine is not None
         oldest = select(func.min(messages.c.id)).where(messages.c.room == room)
-        log_row = select(room_log.c.last_id, room_log.c.epoch).where(room_log.c.room == room)
+        log_row = select(room_log.c.last_id).where(room_log.c.room == room)
         try:
             async with self.engine.connect() as conn:
                 first = (await conn.execute(oldest)).scalar()
@@ -114,10 +117,10 @@ class SqlStore(Store):
         except Exception as exc:
             raise _unavailable(exc) from exc
         if row is None:
-            return Position(first=1, last=0, epoch="")
+            return Position(first=1, last=0, epoch=self.epoch)
         last = int(row.last_id)
         return Position(first=int(first) if first is not None else last + 1, last=last,
-                        epoch=row.epoch)  # fmt: skip
+                        epoch=self.epoch)  # fmt: skip
 
     async def purge(self, max_age_seconds: float, max_per_room: int) -> int:
         assert self.engine is not None

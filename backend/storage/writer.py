@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
 from collections.abc import Sequence
 from typing import Any
 
@@ -151,7 +150,7 @@ class Writer:
 
     async def _advance(self, conn: AsyncConnection, room: str, count: int) -> int:
         """Take `count` ids in `room`; returns the last of them (row-locked until commit)."""
-        insert = self._upsert(room_log).values(room=room, last_id=count, epoch=secrets.token_hex(8))
+        insert = self._upsert(room_log).values(room=room, last_id=count)
         statement = insert.on_conflict_do_update(
             index_elements=[room_log.c.room], set_={"last_id": room_log.c.last_id + count}
         ).returning(room_log.c.last_id)

@@ -140,3 +140,21 @@ def members(server: ServerProcess, room: str) -> int:
     rooms: dict[str, Any] = httpx.get(server.http + "/stats", timeout=5).json()["rooms"]
     count: int = rooms.get(room, {}).get("connections", 0)
     return count
+
+
+def test_every_subscribed_names_the_log_and_another_logs_offsets_are_void(
+    make_server: ServerFactory,
+) -> None:
+    first, second = make_server(FAST), make_server(FAST)  # two databases, two logs
+    client = JsonClient(first.ws)
+    epoch = client.subscribe("empty")["epoch"]  # even a room that never had a message
+    assert len(epoch) == 16
+    client.send(type="subscribe", room="empty", since=0, epoch=epoch)
+    assert client.next_of("subscribed")["recovered"] is True
+    elsewhere = JsonClient(second.ws).subscribe("empty")["epoch"]
+    assert elsewhere != epoch
+    client.send(type="subscribe", room="empty", since=0, epoch=elsewhere)
+    answer = client.next_of("subscribed")
+    assert (answer["recovered"], answer["reason"], answer["epoch"]) == (
+        False, "epoch_changed", epoch,
+    )  # fmt: skip

@@ -2,8 +2,9 @@
 
 `room_log.last_id` is advanced in the same transaction that inserts the room's messages, so ids
 are dense, assigned only to committed messages, and never reused (not after a crash, not after
-retention deletes every message of a room). `epoch` names this room's log; a client that recovers
-with another epoch's ids is told its offsets are void. `(room, sender_id, ref)` is unique: a
+retention deletes every message of a room). `log_meta`'s `epoch` names this database's log; a
+client that recovers with another epoch's ids (a reset or replaced database) is told its offsets
+are void. `(room, sender_id, ref)` is unique: a
 resent ref resolves to the stored message, across restarts and instances.
 
 Revision ID: 0004
@@ -28,8 +29,13 @@ def upgrade() -> None:
         "room_log",
         sa.Column("room", sa.String(64), primary_key=True),
         sa.Column("last_id", sa.BigInteger, nullable=False),
-        sa.Column("epoch", sa.String(16), nullable=False),
     )
+    log_meta = op.create_table(
+        "log_meta",
+        sa.Column("key", sa.String(32), primary_key=True),
+        sa.Column("value", sa.String(64), nullable=False),
+    )
+    op.bulk_insert(log_meta, [{"key": "epoch", "value": secrets.token_hex(8)}])
     with op.batch_alter_table("messages") as batch:
         batch.add_column(sa.Column("sender_id", sa.String(80), nullable=True))
         batch.add_column(sa.Column("ref", sa.String(64), nullable=True))
@@ -39,7 +45,7 @@ def upgrade() -> None:
     if rows:
         op.bulk_insert(
             room_log,
-            [{"room": r, "last_id": int(m), "epoch": secrets.token_hex(8)} for r, m in rows],
+            [{"room": r, "last_id": int(m)} for r, m in rows],
         )
 
 
@@ -48,4 +54,5 @@ def downgrade() -> None:
         batch.drop_index("ux_messages_ref")
         batch.drop_column("ref")
         batch.drop_column("sender_id")
+    op.drop_table("log_meta")
     op.drop_table("room_log")
