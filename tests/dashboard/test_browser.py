@@ -42,7 +42,7 @@ def test_dashboard_page_shows_a_message_from_an_outside_client(
     finally:
         author.close()
     row = page.locator("table.feed tr", has_text=text)
-    expect(row.locator("td.feed-sender")).to_have_text("outsider")
+    expect(row.locator("td.feed-sender")).to_have_text("outsider (guest)")  # no token: a guest
     expect(row.locator("td.feed-room")).to_have_text("lobby")
 
 
