@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from tests.faults.checker import check, history
-from tests.faults.conftest import SECONDS, seeds
+from tests.faults.conftest import SECONDS, SEEDS, seeds
 from tests.faults.peers import Publisher, Subscriber, publish_for, start_traffic
 from tests.faults.test_single_instance import FAST, settle
 from tests.support.postgres import PostgresServer
@@ -93,7 +93,7 @@ def test_the_log_holds_across_instances_through_the_fault(
 def test_instances_starting_together_on_an_empty_database_all_come_up(
     postgres: PostgresServer,
 ) -> None:
-    for _ in range(3):
+    for _ in range(SEEDS):  # one round in make test, many in make faults
         env = {"DATABASE_URL": postgres.fresh_database()}
         servers = [ServerProcess(env) for _ in range(3)]
         starting = [
