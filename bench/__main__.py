@@ -20,7 +20,7 @@ from typing import Any
 from bench.capacity import FEATURES, idle, slow_reader
 from bench.cluster import ClusterServer
 from bench.loadgen import raise_nofile
-from bench.peers import Peer, Server, Target, feature_peers, node_ready, peers
+from bench.peers import READY, Peer, Server, Target, bun_version, feature_peers, peers
 from bench.pool import LoadGen
 from bench.report import save, table
 from bench.scenarios import SCALES, burst, steady
@@ -94,9 +94,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         print("NOTE:", text, flush=True)
         results["notes"].append(text)
 
-    if "node-ws" in servers and (why := node_ready()) is not None:
-        note(f"node-ws skipped: {why}")
-        del servers["node-ws"], results["servers"]["node-ws"]
+    for name, ready in READY.items():
+        if name in servers and (why := ready()) is not None:
+            note(f"{name} skipped: {why}")
+            del servers[name], results["servers"][name]
+    if "bun" in servers:
+        results["meta"]["machine"]["bun"] = bun_version()
     lg = LoadGen(scale.workers + 1)
     try:
         for mode in modes:

@@ -17,6 +17,8 @@ import httpx
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
+# The binary the npm package `bun` links there (its postinstall puts the native build in place).
+BUN = BENCH / "node_modules" / ".bin" / "bun"
 
 # Settings every hub run gets: limits out of the way of a benchmark, and no keepalive pings (no
 # server in the bench pings, so idle memory and the generator compare like with like).
@@ -48,6 +50,8 @@ def peers() -> dict[str, Peer]:
     return {
         "hub": Peer("hub", (py, "-m", "backend"), HUB_ENV),
         "node-ws": Peer("node-ws", ("node", str(BENCH / "peer_node.js"))),
+        # --no-env-file: Bun would otherwise read a .env in the working directory (the hub's).
+        "bun": Peer("bun", (str(BUN), "--no-env-file", str(BENCH / "peer_bun.js"))),
         "websockets": Peer("websockets", (py, "-m", "bench.peer_websockets")),
         "naive-fastapi": Peer("naive-fastapi", (py, "-m", "uvicorn", *NAIVE_ARGS)),
     }
@@ -64,20 +68,57 @@ def feature_peers() -> dict[str, Peer]:
     }
 
 
-def node_ready() -> str | None:
-    """Install the Node peer's `ws` from the committed lockfile; None, or why it cannot run."""
+def _npm_ci() -> str | None:
+    """Install bench/node_modules from the committed lockfile; None, or why it failed."""
     if shutil.which("node") is None or shutil.which("npm") is None:
         return "node/npm not found"
-    if not (BENCH / "node_modules" / "ws" / "package.json").exists():
-        done = subprocess.run(
-            ["npm", "ci", "--prefix", str(BENCH), "--no-audit", "--no-fund"],
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        if done.returncode != 0:
-            return "npm ci failed: " + done.stderr.strip()[-300:]
+    done = subprocess.run(
+        ["npm", "ci", "--prefix", str(BENCH), "--no-audit", "--no-fund"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    if done.returncode != 0:
+        return "npm ci failed: " + done.stderr.strip()[-300:]
     return None
+
+
+def node_ready() -> str | None:
+    """Install the Node peer's `ws` from the committed lockfile; None, or why it cannot run."""
+    if shutil.which("node") is None:
+        return "node not found"
+    if not (BENCH / "node_modules" / "ws" / "package.json").exists():
+        return _npm_ci()
+    return None
+
+
+def bun_version() -> str | None:
+    """The version the installed bun binary reports, or None if it does not run."""
+    try:
+        done = subprocess.run([str(BUN), "--version"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def bun_ready() -> str | None:
+    """Install `bun` from the committed lockfile; None, or why the bun peer cannot run."""
+    if bun_version() is not None:
+        return None
+    if (why := _npm_ci()) is not None:
+        return why
+    install = BENCH / "node_modules" / "bun" / "install.js"
+    if bun_version() is None and install.exists():
+        # Installed with scripts off (ignore-scripts): run the package's postinstall, which links
+        # the native binary of this platform's @oven/bun-* package in place of a placeholder.
+        subprocess.run(["node", "install.js"], cwd=install.parent, capture_output=True, timeout=120)
+    if bun_version() is None:
+        return f"{BUN} does not run (no build of the npm package `bun` for this platform?)"
+    return None
+
+
+# Peers that need an install first: name -> a check that installs and says why it cannot run.
+READY = {"node-ws": node_ready, "bun": bun_ready}
 
 
 def proc_cpu(pid: int) -> float:
