@@ -212,7 +212,10 @@ export class Chat extends EventTarget {
   }
 
   onState({ state, delay, code, until }) {
-    if (state !== "open") for (const room of this.rooms.values()) room.joined = false;
+    if (state !== "open") {
+      // A new connection is let in afresh: what the old one heard says nothing of its roster.
+      for (const room of this.rooms.values()) Object.assign(room, { joined: false, early: [] });
+    }
     if (state === "reconnecting") {
       // Sent but never acknowledged: the server may or may not have it. Sending again with the
       // same ref is safe (the server acknowledges a copy it stored instead of storing it twice),

@@ -20,6 +20,8 @@ export function dispatch(chat, obj) {
       break;
     case "unsubscribed":
       chat.inflight.settle(obj.ref);
+      // What was heard before the server let us out is not news for a later subscribe.
+      if (chat.rooms.has(obj.room)) chat.roomState(obj.room).early = [];
       break;
     case "ack":
       onAck(chat, obj);
@@ -60,20 +62,26 @@ function onWelcome(chat, obj) {
 }
 
 function onSubscribed(chat, obj) {
+  const state = chat.roomState(obj.room);
+  const early = state.early;
+  state.early = [];
   if (!chat.openRooms.includes(obj.room)) {
     // Left while this was on its way: do not stay in a room nobody is looking at.
     chat.unsubscribe(obj.room);
     return;
   }
-  const state = chat.roomState(obj.room);
   const resumed = state.synced;
   const already = state.joined; // answered again (asking for the epoch): nothing new to show
   state.synced = true;
   state.joined = true;
-  state.members.clear();
-  if (chat.you) state.join({ id: chat.you.id, name: chat.you.name, guest: chat.you.guest });
-  for (const entry of obj.roster ?? []) state.join(entry);
-  state.count = obj.count;
+  if (!already) {
+    // The roster is who was here when the server let us in; the presence that reached us before
+    // this answer came after that (a tab of ours joining, the page before a reload leaving).
+    // Answered again on the same connection, the members kept by live presence stand.
+    state.seat(chat.you, obj.roster ?? []);
+    for (const event of early) countPresence(state, event);
+  }
+  state.count = obj.count; // counted when this was sent: after the early presence
   if (obj.recovered === false && resumed) {
     // Not exact: say so, and reload the latest instead of pretending nothing was missed.
     const voided = obj.reason === "epoch_changed" || obj.reason === "unknown_offset";
@@ -182,12 +190,22 @@ export function amend(chat, obj, source) {
 
 function onPresence(chat, obj) {
   const state = chat.rooms.get(obj.room);
-  if (!state || !state.joined || typeof obj.id !== "string") return;
-  if (obj.event === "join") state.join({ id: obj.id, name: obj.name, guest: obj.guest === true });
-  else state.leave(obj.id);
+  if (!state || typeof obj.id !== "string") return;
+  if (!state.joined) {
+    // Our subscribe's answer is still on its way (the server sends it after the roster was
+    // taken and presence already flows to us): counted once the roster is known.
+    if (chat.openRooms.includes(obj.room)) state.early.push(obj);
+    return;
+  }
+  countPresence(state, obj);
   state.count = obj.count;
   if (obj.event === "leave") chat.emit("typing", { room: obj.room, id: obj.id, name: null });
   chat.emitMembers(obj.room);
+}
+
+function countPresence(state, obj) {
+  if (obj.event === "join") state.join({ id: obj.id, name: obj.name, guest: obj.guest === true });
+  else state.leave(obj.id);
 }
 
 function onError(chat, obj) {

@@ -43,6 +43,10 @@ export class RoomState {
     // While the replay after a subscribe arrives: "history" (first join) or "since" (recovery).
     this.catchingUp = null;
     this.members = new Map(); // sender id -> {id, name, guest, connections}
+    this.me = null; // our own sender id: this connection is one of its connections while joined
+    // Presence heard after our subscribe reached the server but before its answer: it happened
+    // after the roster that answer lists was taken, so it is applied on top of it (onSubscribed).
+    this.early = [];
     this.count = 0;
     this.gaps = 0;
     this.unread = 0;
@@ -113,6 +117,17 @@ export class RoomState {
     return oldest;
   }
 
+  /**
+   * Who is here as a `subscribed` lists them: ourselves (this connection, which the roster
+   * leaves out) and `roster`, one entry per connection (another tab of ours among them).
+   */
+  seat(me, roster) {
+    this.me = me?.id ?? null;
+    this.members.clear();
+    if (me) this.join({ id: me.id, name: me.name, guest: me.guest });
+    for (const entry of roster) this.join(entry);
+  }
+
   /** Someone (by id) joined: one more connection of theirs. */
   join(entry) {
     const known = this.members.get(entry.id);
@@ -120,10 +135,15 @@ export class RoomState {
     else this.members.set(entry.id, { ...entry, connections: 1 });
   }
 
-  /** One of their connections left; gone when it was the last. */
+  /**
+   * One of their connections left; gone when it was the last. Never ourselves: while we are in
+   * the room this connection is one of ours, so another of ours leaving (a tab, the page before
+   * a reload) that was not counted must not take us off our own list.
+   */
   leave(id) {
     const known = this.members.get(id);
     if (!known) return;
+    if (id === this.me && known.connections <= 1) return;
     known.connections -= 1;
     if (known.connections <= 0) this.members.delete(id);
   }

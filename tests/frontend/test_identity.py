@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 
-from playwright.sync_api import expect
+from playwright.sync_api import Browser, WebSocketRoute, expect
 
-from tests.frontend.pages import Opener
+from tests.frontend.pages import ChatPage, Opener
 from tests.support.auth import SECRET, sign
 from tests.support.clients import JsonClient
 from tests.support.server import ServerProcess
@@ -78,3 +79,63 @@ def test_a_guest_stays_the_same_guest_after_a_reload(
     # Its own message, replayed from history, is still its own.
     expect(ana.messages.first.locator(".sender")).to_have_text("You")
     expect(ana.messages.first).to_have_class(re.compile(r"\bmine\b"))
+
+
+def test_another_connection_of_ours_joining_and_leaving_leaves_us_listed_once_and_counted(
+    server: ServerProcess, open_chat: Opener
+) -> None:
+    ana = open_chat(server.http, "Ana", "own-tabs")
+    secret = ana.page.evaluate("localStorage.getItem('desafio.session')")
+    online = ana.page.locator("#onlineCount")
+    other_tab = JsonClient(server.ws, f"name=Ana&room=own-tabs&session={secret}")
+    expect(online).to_have_text("2")
+    expect(ana.members).to_have_text(["Ana"])
+    other_tab.close()
+    expect(online).to_have_text("1")
+    expect(ana.members).to_have_text(["Ana"])
+    expect(ana.page.locator("#members .you")).to_have_count(1)
+
+
+def test_presence_heard_before_the_answer_to_our_subscribe_counts_after_its_roster(
+    server: ServerProcess, browser: Browser
+) -> None:
+    # The server takes the roster when it lets us in and answers after reading the history;
+    # meanwhile another connection of ours (the page before a reload, another tab) may come, and
+    # then go once we are in: we stay in our own room.
+    you = {"id": "g:0123456789abcdef", "name": "Ana", "guest": True}
+    sockets: list[WebSocketRoute] = []
+
+    def presence(event: str, count: int) -> str:
+        return json.dumps(
+            {"type": "presence", "room": "early", "event": event, **you, "count": count}
+        )
+
+    def serve(ws: WebSocketRoute) -> None:
+        sockets.append(ws)
+
+        def answer(frame: str | bytes) -> None:
+            obj = json.loads(frame)
+            if obj["type"] == "subscribe":
+                ws.send(presence("join", 2))
+                roster = {"members": [], "roster": [], "epoch": "e1", "ref": obj["ref"]}
+                ws.send(json.dumps({"type": "subscribed", "room": "early", "count": 2, **roster}))
+            elif obj["type"] == "ping":
+                ws.send(json.dumps({"type": "pong"}))
+
+        ws.on_message(answer)
+        ws.send(json.dumps({"type": "welcome", "name": "Ana", "rooms": [], "you": you}))
+
+    context = browser.new_context()
+    try:
+        context.route_web_socket(re.compile(r"/ws\?"), serve)
+        ana = ChatPage.open(context, server.http, "Ana", "early")
+        online = ana.page.locator("#onlineCount")
+        expect(online).to_have_text("2")
+        expect(ana.members).to_have_text(["Ana"])
+        sockets[0].send(presence("leave", 1))
+        expect(online).to_have_text("1")
+        expect(ana.members).to_have_text(["Ana"])
+        expect(ana.page.locator("#members .you")).to_have_count(1)
+        assert ana.page_errors == []
+    finally:
+        context.close()
