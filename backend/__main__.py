@@ -10,7 +10,7 @@ from backend.app import create_app
 from backend.config import get_settings
 from backend.gate import GatedHttpProtocol
 from backend.hub.hub import Hub
-from backend.transport import HubWebSocketProtocol
+from backend.native import native_protocol
 
 
 class DrainingServer(uvicorn.Server):
@@ -40,7 +40,8 @@ def main() -> None:
         # Both protocols enforce budgets uvicorn has not (docs/security.md#budgets): connections
         # counted from accept, handshake deadline and sizes; control frames, inbound bytes.
         http=GatedHttpProtocol.configured(settings),
-        ws=HubWebSocketProtocol.configured(settings),
+        # /ws on the hub's own connection layer (backend/native): no ASGI task per connection.
+        ws=native_protocol(settings),
         # One setting for whose X-Forwarded-For is trusted and who is counted by it.
         forwarded_allow_ips=settings.forwarded_allow_ips,
         # uvicorn refuses oversized frames itself (close 1009) before buffering them.

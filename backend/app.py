@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -47,11 +48,14 @@ class Desafio:
             client = scope.get("client")
             address = client[0] if client else None
             crowded = self.sessions.enter(address)
+            release = partial(self.sessions.leave, address) if crowded is None else None
+            handed_over = False
             try:
-                await ws.endpoint(scope, receive, send, crowded)
+                # The native protocol keeps the session (and this count) after we return.
+                handed_over = await ws.endpoint(scope, receive, send, crowded, release)
             finally:
-                if crowded is None:
-                    self.sessions.leave(address)
+                if release is not None and not handed_over:
+                    release()
         else:
             await self.api(scope, receive, send)
 

@@ -87,6 +87,8 @@ class Occupancy:
 class Bucket:
     """A token bucket: `rate` per second, at most `burst` saved up."""
 
+    __slots__ = ("burst", "rate", "stamp", "tokens")  # two per connection: kept small
+
     def __init__(self, rate: float, burst: float) -> None:
         self.rate = rate
         self.burst = burst

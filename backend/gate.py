@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from functools import partial
 from http import HTTPStatus
 from typing import Any, ClassVar
 
@@ -188,15 +189,24 @@ class GatedHttpProtocol(HttpToolsProtocol):
         super().on_message_complete()
 
     def handle_websocket_upgrade(self) -> None:
+        if self.refused:
+            # Refused in on_headers_complete (rate, size, capacity): httptools still reports the
+            # upgrade, but uvicorn's request scope was never completed. The answer is sent.
+            return
         self._disarm()
         self.upgraded = True
         super().handle_websocket_upgrade()
         # The WebSocket protocol owns the transport now; it releases our count when it closes.
+        # It is handed the ledger, not this protocol: a bound method would keep the whole HTTP
+        # protocol (its parser, its last request's headers) alive for the socket's lifetime.
         protocol = self.transport.get_protocol()
+        ledger, self.ledger = self.ledger, None
+        if ledger is None:
+            return
         if hasattr(protocol, "on_connection_lost"):
-            protocol.on_connection_lost = self.release
+            protocol.on_connection_lost = partial(ledger.leave, self.address)
         else:  # pragma: no cover - another WebSocket implementation: count no more
-            self.release()
+            ledger.leave(self.address)
 
     def _arm(self) -> None:
         if self.deadline is None:

@@ -38,6 +38,12 @@ class Metrics:
         self.errors = Counter(
             "desafio_errors", "error objects sent to clients, by code", ["code"], registry=r
         )
+        # Which layer serves /ws: "native" under `python -m backend`, "asgi" under any other
+        # ASGI server (the plain uvicorn command). A test asserts the product runs native.
+        self.ws_paths = Counter(
+            "desafio_ws_sessions", "WebSocket sessions opened, by the layer serving them",
+            ["path"], registry=r,
+        )  # fmt: skip
         self.closes = Counter(
             "desafio_server_closes", "Connections closed by the server, by close code", ["code"],
             registry=r,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -71,6 +72,14 @@ class Session:
         self.access: ConnectionAccess | None = None
 
     async def on_text(self, text: str) -> None:
+        """Handle one text frame (the ASGI path's receive loop)."""
+        pending = self.feed(text)
+        if pending is not None:
+            await pending
+
+    def feed(self, text: str) -> Awaitable[None] | None:
+        """Handle one text frame as far as it can be without waiting; what must wait (the store,
+        the cluster) is returned, to be awaited before the next frame. Raises Close."""
         # len() counts code points; a UTF-8 code point is at most 4 bytes, so only encode when
         # the text could be over the limit.
         if len(text) * 4 > self.max_bytes and len(text.encode()) > self.max_bytes:
@@ -85,14 +94,33 @@ class Session:
                 # No ack in text mode, but a message that was not stored (so not relayed)
                 # is said, not dropped in silence.
                 outcome.add_done_callback(partial(self._acknowledge, None, quiet=True))
-            return
+            return None
         try:
             # Parsed before the rate check, so that a refusal can name the frame's ref.
             frame = parse_client_frame(text)
             if self._within_rate(getattr(frame, "ref", None)):
-                await self._dispatch(frame)
+                pending = self._dispatch(frame)
+                return None if pending is None else self._answering(pending)
         except ProtocolError as exc:
             self.error(exc.code, exc.detail, exc.ref)
+        return None
+
+    async def _answering(self, pending: Awaitable[None]) -> None:
+        try:
+            await pending
+        except ProtocolError as exc:
+            self.error(exc.code, exc.detail, exc.ref)
+
+    def fail(self, exc: BaseException) -> None:
+        """End the connection for `exc`: a Close says how; anything else is a bug, which must
+        not drop the client in silence (1011, and the log gets the trace)."""
+        if isinstance(exc, Close):
+            code, reason = exc.code, exc.reason
+        else:
+            log.error("connection %s failed", self.conn.id, exc_info=exc)
+            code, reason = CloseCode.INTERNAL_ERROR, "internal error"
+        self.hub.metrics.closes.labels(str(code)).inc()
+        self.conn.close(code, reason)
 
     def on_binary(self) -> None:
         raise Close(CloseCode.UNSUPPORTED_DATA, "binary frames are not supported; send text")
@@ -114,11 +142,10 @@ class Session:
         self.error("rate_limited", "too many messages; slow down (message dropped)", ref)
         return False
 
-    async def _dispatch(self, frame: Subscribe | Unsubscribe | Publish | Any) -> None:
+    def _dispatch(self, frame: Subscribe | Unsubscribe | Publish | Any) -> Awaitable[None] | None:
         conn, hub = self.conn, self.hub
         if isinstance(frame, Auth):
-            await self._refresh(frame)
-            return
+            return self._refresh(frame)
         if isinstance(frame, Publish | Subscribe | Edit | Delete) and self.access is not None:
             self.access.check(frame.room, getattr(frame, "ref", None))  # `forbidden` if not
         if isinstance(frame, Publish):
@@ -127,18 +154,15 @@ class Session:
                 # The ack waits for the commit, not the next frame: reading goes on meanwhile.
                 outcome.add_done_callback(partial(self._acknowledge, frame.ref))
         elif isinstance(frame, Subscribe):
-            await self.subscribe(frame.room, frame.since, frame.history, frame.epoch, frame.ref)
+            return self.subscribe(frame.room, frame.since, frame.history, frame.epoch, frame.ref)
         elif isinstance(frame, Unsubscribe):
             if frame.room not in conn.rooms:
                 detail = f"not subscribed to {frame.room!r}"
                 raise ProtocolError("not_subscribed", detail, frame.ref)
-            await hub.leave(conn, frame.room)
-            hub.send(conn, _with_ref({"type": "unsubscribed", "room": frame.room}, frame.ref))
+            return self._unsubscribe(frame)
         elif isinstance(frame, Edit | Delete):
             if self._accepting(frame.ref):
-                admin = self.access is not None and self.access.identity.is_admin
-                outcome = await amend(hub.store, hub.publisher, conn, frame, admin)
-                outcome.add_done_callback(partial(self._acknowledge, frame.ref))
+                return self._amend(frame)
         elif isinstance(frame, Typing):
             if frame.room not in conn.rooms:
                 raise ProtocolError("not_subscribed", f"not subscribed to {frame.room!r}")
@@ -146,6 +170,16 @@ class Session:
                 hub.typing.typing(conn, frame.room)
         else:
             hub.send(conn, {"type": "pong"})
+        return None
+
+    async def _unsubscribe(self, frame: Unsubscribe) -> None:
+        await self.hub.leave(self.conn, frame.room)
+        self.hub.send(self.conn, _with_ref({"type": "unsubscribed", "room": frame.room}, frame.ref))
+
+    async def _amend(self, frame: Edit | Delete) -> None:
+        admin = self.access is not None and self.access.identity.is_admin
+        outcome = await amend(self.hub.store, self.hub.publisher, self.conn, frame, admin)
+        outcome.add_done_callback(partial(self._acknowledge, frame.ref))
 
     async def _refresh(self, frame: Auth) -> None:
         """A new token for the same user; rooms its allow-list no longer covers are left."""

@@ -5,11 +5,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Sequence
+from typing import Protocol
 
 from starlette.types import Send
 
 from backend.hub.outbound import Outgoing, join_json, text_frame
-from backend.transport import HubWebSocketProtocol
+
+
+class FrameWriter(Protocol):
+    """What a RawSink writes through: backend.native.NativeWebSocket."""
+
+    def is_writable(self) -> bool: ...
+    def is_gone(self) -> bool: ...
+    async def wait_writable(self) -> None: ...
+    def write_raw(self, data: bytes) -> None: ...
+    def close_now(self, code: int, reason: str, timeout: float | None = None) -> None: ...
 
 
 class Flusher:
@@ -38,7 +48,7 @@ class Flusher:
 
 
 class RawSink:
-    """Writes pre-built frames straight into the transport (server run by `python -m backend`).
+    """Writes pre-built frames straight into the socket (the native path of `python -m backend`).
 
     Deliveries made while the transport is writable are gathered until the iteration ends
     (see Flusher); JSON-mode ones are then coalesced into newline-joined frames.
@@ -48,7 +58,7 @@ class RawSink:
 
     def __init__(
         self,
-        protocol: HubWebSocketProtocol,
+        protocol: FrameWriter,
         close_timeout: float,
         flusher: Flusher,
         coalesce: bool,

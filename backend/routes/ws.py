@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
+from functools import partial
 
 from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
@@ -20,14 +22,13 @@ from backend.auth.websocket import (
     origin_refusal,
 )
 from backend.budgets import Refusal
-from backend.closecodes import CloseCode
 from backend.deps import get_app_settings, get_hub
 from backend.hub.connection import Mode
 from backend.hub.sinks import AsgiSink, RawSink, Sink
 from backend.identity import guest, valid_session
+from backend.native import Inbound, find_protocol
 from backend.protocol import ROOM_PATTERN
-from backend.session import Close, Session, welcome
-from backend.transport import find_protocol
+from backend.session import Session, welcome
 
 log = logging.getLogger("desafio.session")
 
@@ -42,17 +43,27 @@ def _refuse(status: int, code: str, detail: str) -> JSONResponse:
 
 
 async def endpoint(
-    scope: Scope, receive: Receive, send: Send, crowded: Refusal | None = None
-) -> None:
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    crowded: Refusal | None = None,
+    release: Callable[[], None] | None = None,
+) -> bool:
     """The `/ws` ASGI app. backend.app.Desafio routes to it directly, past FastAPI: a WebSocket
     lives for hours, and FastAPI's per-request machinery (middleware frames, three
     AsyncExitStacks, the dependency solver's state) would be kept alive for all of them: 11 KiB
     per idle connection (34.6 KiB down to 23.1, measured), for nothing the socket uses.
-    `crowded`: why backend.app.Desafio, which counts sessions, would not count this one."""
-    await serve(WebSocket(scope, receive=receive, send=send), crowded)
+    `crowded`: why backend.app.Desafio, which counts sessions, would not count this one.
+    True when the session was handed to the native protocol, which calls `release` at its end;
+    otherwise it is over when this returns."""
+    return await serve(WebSocket(scope, receive=receive, send=send), crowded, release)
 
 
-async def serve(websocket: WebSocket, crowded: Refusal | None = None) -> None:
+async def serve(
+    websocket: WebSocket,
+    crowded: Refusal | None = None,
+    release: Callable[[], None] | None = None,
+) -> bool:
     hub, settings, auth = get_hub(websocket), get_app_settings(websocket), get_auth(websocket)
     params = websocket.query_params
     subprotocol = JSON_SUBPROTOCOL if JSON_SUBPROTOCOL in websocket.scope["subprotocols"] else None
@@ -110,14 +121,14 @@ async def serve(websocket: WebSocket, crowded: Refusal | None = None) -> None:
             bytes(refusal.body).decode(errors="replace"),
         )
         await websocket.send_denial_response(refusal)
-        return
+        return False
 
     await websocket.accept(subprotocol=subprotocol)
     identity = admission.identity
     if admission.pending:  # JSON mode, auth required, no token yet: the first frame must be one
         identity = await first_frame_identity(websocket, auth)
         if identity is None:
-            return
+            return False
     mode = Mode(fmt)
     protocol = find_protocol(websocket.scope)
     sink: Sink = (
@@ -125,6 +136,7 @@ async def serve(websocket: WebSocket, crowded: Refusal | None = None) -> None:
         if protocol is not None
         else AsgiSink(websocket.send, settings.close_timeout)
     )
+    hub.metrics.ws_paths.labels("native" if protocol is not None else "asgi").inc()
     # An authenticated connection is its token's user, whatever `name=` says.
     sender = identity.sender() if identity is not None else guest(name, guest_session)
     conn = hub.open(sender, mode, sink, observer)
@@ -133,6 +145,7 @@ async def serve(websocket: WebSocket, crowded: Refusal | None = None) -> None:
     session = Session(hub, conn, room or settings.default_room)
     access = session.access = ConnectionAccess(auth, conn, identity or anonymous(conn.name))
     code: int | None = None
+    handed_over = False
     try:
         if mode is Mode.TEXT:
             await session.join_home(int(history))
@@ -143,6 +156,11 @@ async def serve(websocket: WebSocket, crowded: Refusal | None = None) -> None:
                 room = None
             if room is not None:
                 await session.subscribe(room, history=int(history))
+        if protocol is not None:
+            # From here the native protocol feeds the session from the socket; no task waits.
+            protocol.attach(Inbound(protocol, session, partial(_end, session, access, release)))
+            handed_over = True
+            return True
         while True:
             message = await websocket.receive()
             if message["type"] == "websocket.disconnect":
@@ -153,16 +171,26 @@ async def serve(websocket: WebSocket, crowded: Refusal | None = None) -> None:
                 await session.on_text(text)
             else:
                 session.on_binary()
-    except Close as close:
-        hub.metrics.closes.labels(str(close.code)).inc()
-        conn.close(close.code, close.reason)
-        await conn.wait_closing()
-    except Exception:
-        # A bug must not drop the client in silence: it gets 1011 and the log gets the trace.
-        log.exception("connection %s failed", conn.id)
-        hub.metrics.closes.labels(str(CloseCode.INTERNAL_ERROR)).inc()
-        conn.close(CloseCode.INTERNAL_ERROR, "internal error")
+    except Exception as exc:  # noqa: BLE001 - Close, or a bug: the session says which
+        session.fail(exc)
         await conn.wait_closing()
     finally:
+        if not handed_over:
+            access.end()
+            await hub.disconnect(conn, code)
+    return False
+
+
+async def _end(
+    session: Session,
+    access: ConnectionAccess,
+    release: Callable[[], None] | None,
+    code: int | None,
+) -> None:
+    """A native session's socket is gone: what the ASGI path does when its loop ends."""
+    try:
         access.end()
-        await hub.disconnect(conn, code)
+        await session.hub.disconnect(session.conn, code)
+    finally:
+        if release is not None:
+            release()

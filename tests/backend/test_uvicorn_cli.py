@@ -57,3 +57,11 @@ def test_plain_uvicorn_still_enforces_the_size_limit_with_1009(cli_server: str) 
     opcode, data = ws.recv_data(control_frame=True)
     assert opcode == websocket.ABNF.OPCODE_CLOSE
     assert int.from_bytes(data[:2], "big") == CloseCode.MESSAGE_TOO_BIG
+
+
+def test_plain_uvicorn_serves_ws_through_asgi_and_says_so(cli_server: str) -> None:
+    ws = connect(f"ws://{cli_server}/ws")
+    metrics = httpx.get(f"http://{cli_server}/metrics").text
+    assert 'desafio_ws_sessions_total{path="asgi"}' in metrics
+    assert 'path="native"' not in metrics
+    ws.close()

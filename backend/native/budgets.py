@@ -1,0 +1,88 @@
+"""What one socket may cost: control frames, inbound bytes, unread outbound bytes, message size.
+
+The limits are the server's (Settings, docs/security.md#budgets); `SocketBudgets.for_socket` gives
+each connection its own small ledger. A fragmented message is assembled here too, since its size
+is a budget: websockets refuses one over the limit (1009) before it is buffered whole.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from websockets.frames import Frame, Opcode
+
+from backend.budgets import Bucket, Tally
+from backend.config import Settings
+
+log = logging.getLogger("desafio.native")
+
+
+@dataclass(frozen=True)
+class SocketBudgets:
+    """The limits every native connection shares."""
+
+    max_message_bytes: int
+    max_unread_bytes: int
+    close_timeout: float
+    control_rate: float
+    control_burst: int
+    inbound_rate: int
+    inbound_burst: int
+    closes: Tally = field(default_factory=lambda: Tally(log), compare=False)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SocketBudgets:
+        return cls(
+            max_message_bytes=settings.max_message_bytes,
+            max_unread_bytes=settings.outbound_queue_bytes,
+            close_timeout=settings.close_timeout,
+            control_rate=settings.control_frames_per_second,
+            control_burst=settings.control_frames_burst,
+            inbound_rate=settings.inbound_bytes_per_second,
+            inbound_burst=settings.inbound_bytes_burst,
+        )
+
+    def for_socket(self) -> SocketBudget:
+        return SocketBudget(
+            Bucket(self.control_rate, self.control_burst),
+            Bucket(self.inbound_rate, self.inbound_burst),
+        )
+
+    def tally(self, code: int, reason: str) -> None:
+        """One more connection closed for abuse (logged as a periodic summary)."""
+        self.closes.add(f"{code} {reason}")
+
+
+class SocketBudget:
+    """One connection's ledger, and the message it is assembling from fragments."""
+
+    __slots__ = ("abandoned", "control", "fragments", "held", "inbound", "opcode", "throttled")
+
+    def __init__(self, control: Bucket, inbound: Bucket) -> None:
+        self.control = control
+        self.inbound = inbound
+        # Reading is paused: the inbound budget is spent (throttled), or the session is busy
+        # with a frame that awaits (held).
+        self.throttled = False
+        self.held = False
+        # Closed for abuse: input is discarded unparsed until the socket is aborted.
+        self.abandoned = False
+        self.fragments: list[bytes] | None = None
+        self.opcode = Opcode.TEXT
+
+    def assemble(self, frame: Frame) -> tuple[Opcode, bytes] | None:
+        """The whole message this frame completes, or None while fragments are still coming
+        (websockets has checked their order and their total size)."""
+        if frame.opcode is Opcode.CONT:
+            assert self.fragments is not None
+            self.fragments.append(bytes(frame.data))
+            if not frame.fin:
+                return None
+            data, self.fragments = b"".join(self.fragments), None
+            return self.opcode, data
+        if not frame.fin:
+            self.opcode = frame.opcode
+            self.fragments = [bytes(frame.data)]
+            return None
+        return frame.opcode, bytes(frame.data)

@@ -1,0 +1,136 @@
+"""The ASGI conversation of one `/ws` handshake on the native path, and nothing after it.
+
+The app decides who may connect (origin, room, token, first-frame login, capacity) exactly as it
+does under any ASGI server, through the standard WebSocket events: this module turns the request
+websockets parsed into an ASGI scope, answers `receive` with `websocket.connect` and then the
+frames the protocol hands over, and turns `send` events into the handshake's answer. Once the app
+has handed the session to the protocol (backend.routes.ws), the task running it ends and this
+object is dropped: an established connection keeps no ASGI state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any
+
+from starlette.types import Message, Scope
+from websockets.datastructures import Headers
+from websockets.http11 import Request, Response
+
+if TYPE_CHECKING:
+    from backend.native.protocol import NativeWebSocket
+
+# The scope key under which the app finds the protocol (backend.routes.ws).
+EXTENSION = "desafio.native"
+# The handshake's access line, as uvicorn writes it, where backend.logs redacts secrets.
+ACCESS = logging.getLogger("uvicorn.error")
+
+
+def scope_of(
+    request: Request, protocol: NativeWebSocket, root_path: str, state: dict[str, Any]
+) -> Scope:
+    """The ASGI `websocket` scope uvicorn would build for this request."""
+    path, _, query = request.path.partition("?")
+    headers = [
+        (name.lower().encode("latin-1"), value.encode("latin-1"))
+        for name, value in request.headers.raw_items()
+    ]
+    offered = request.headers.get_all("Sec-WebSocket-Protocol")
+    subprotocols = [item.strip() for value in offered for item in value.split(",") if item.strip()]
+    return {
+        "type": "websocket",
+        "asgi": {"version": "3.0", "spec_version": "2.4"},
+        "http_version": "1.1",
+        "scheme": protocol.scheme,
+        "server": protocol.server,
+        "client": protocol.client,
+        "root_path": root_path,
+        "path": path,
+        "raw_path": path.encode("latin-1"),
+        "query_string": query.encode("latin-1"),
+        "headers": headers,
+        "subprotocols": subprotocols,
+        "state": state.copy(),
+        "extensions": {"websocket.http.response": {}, EXTENSION: {"protocol": protocol}},
+    }
+
+
+class Handshake:
+    """`receive` and `send` for the app while it decides; the protocol feeds `inbox`."""
+
+    def __init__(self, protocol: NativeWebSocket, request: Request) -> None:
+        self.protocol = protocol
+        self.request: Request | None = request
+        self.connected = False
+        self.answered = False  # accepted, denied or closed: the app said what happens
+        self.inbox: list[Message] = []
+        self.waiter: asyncio.Future[None] | None = None
+        self.denial: tuple[int, list[tuple[bytes, bytes]]] | None = None
+        self.body: list[bytes] = []
+
+    def put(self, message: Message) -> None:
+        """A frame or the disconnect, for a `receive` (the first-frame login awaits one)."""
+        self.inbox.append(message)
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_result(None)
+
+    async def receive(self) -> Message:
+        if not self.connected:
+            self.connected = True
+            return {"type": "websocket.connect"}
+        while not self.inbox:
+            self.waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self.waiter
+            finally:
+                self.waiter = None
+        return self.inbox.pop(0)
+
+    async def send(self, message: Message) -> None:
+        kind = message["type"]
+        protocol = self.protocol
+        if kind == "websocket.accept" and not self.answered:
+            assert self.request is not None
+            self.answered = True
+            self._log("[accepted]")
+            protocol.accept(self.request, message.get("subprotocol"), message.get("headers", []))
+            self.request = None
+        elif kind == "websocket.http.response.start" and not self.answered:
+            self.denial = (message["status"], list(message.get("headers", [])))
+        elif kind == "websocket.http.response.body" and self.denial is not None:
+            self.body.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                self.answered = True
+                status, headers = self.denial
+                self._log(str(status))
+                protocol.deny(_response(status, headers, b"".join(self.body)))
+        elif kind == "websocket.close" and not self.answered:
+            self.answered = True
+            self._log("403")
+            protocol.deny(_response(403, [], b""))
+        elif kind == "websocket.close":
+            protocol.close_now(message.get("code", 1000), message.get("reason") or "")
+        elif kind == "websocket.send" and self.answered and protocol.accepted:
+            text = message.get("text")
+            if text is not None:
+                protocol.send_text(text)
+        else:
+            raise RuntimeError(f"unexpected ASGI message {kind!r} in the /ws handshake")
+
+    def _log(self, outcome: str) -> None:
+        if ACCESS.isEnabledFor(logging.INFO) and self.request is not None:
+            client = self.protocol.client
+            where = f"{client[0]}:{client[1]}" if client else "?"
+            ACCESS.info('%s - "WebSocket %s" %s', where, self.request.path, outcome)
+
+
+def _response(status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> Response:
+    fields = Headers()
+    for name, value in headers:
+        fields[name.decode("latin-1")] = value.decode("latin-1")
+    if "Content-Length" not in fields:
+        fields["Content-Length"] = str(len(body))
+    fields["Connection"] = "close"
+    return Response(status, HTTPStatus(status).phrase, fields, body)
