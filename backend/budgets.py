@@ -31,12 +31,24 @@ class Proxies:
                 self.networks.append(ipaddress.ip_network(entry, strict=False))
             except ValueError:
                 self.names.add(entry)
+        # Asked once per connection and request: parsing the address each time was a few
+        # percent of a connect. Bounded: addresses are the client's to choose.
+        self._seen: dict[str, bool] = {}
 
     def trusted(self, address: str | None) -> bool:
         if address is None:
             return False
         if self.anyone or address in self.names:
             return True
+        known = self._seen.get(address)
+        if known is None:
+            known = self._check(address)
+            if len(self._seen) >= 4096:
+                self._seen.clear()
+            self._seen[address] = known
+        return known
+
+    def _check(self, address: str) -> bool:
         try:
             ip = ipaddress.ip_address(address)
         except ValueError:

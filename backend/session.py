@@ -63,6 +63,8 @@ class Close(Exception):
 class Session:
     """Handles the frames of one connection, in order. Raises Close to end it."""
 
+    __slots__ = ("access", "conn", "home_room", "hub", "max_bytes")  # one per connection
+
     def __init__(self, hub: Hub, conn: Connection, home_room: str) -> None:
         self.hub = hub
         self.conn = conn

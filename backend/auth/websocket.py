@@ -100,6 +100,8 @@ async def first_frame_identity(websocket: WebSocket, auth: AuthService) -> Ident
 class ConnectionAccess:
     """What one connection may do, for as long as its token lasts."""
 
+    __slots__ = ("_timer", "auth", "conn", "identity")  # one per connection: kept small
+
     def __init__(self, auth: AuthService, conn: Connection, identity: Identity) -> None:
         self.auth = auth
         self.conn = conn

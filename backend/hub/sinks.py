@@ -55,6 +55,7 @@ class RawSink:
     """
 
     immediate = True
+    __slots__ = ("_burst", "_coalesce", "_flusher", "close_timeout", "protocol")
 
     def __init__(
         self,

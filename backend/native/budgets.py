@@ -44,10 +44,7 @@ class SocketBudgets:
         )
 
     def for_socket(self) -> SocketBudget:
-        return SocketBudget(
-            Bucket(self.control_rate, self.control_burst),
-            Bucket(self.inbound_rate, self.inbound_burst),
-        )
+        return SocketBudget(self)
 
     def tally(self, code: int, reason: str) -> None:
         """One more connection closed for abuse (logged as a periodic summary)."""
@@ -57,11 +54,15 @@ class SocketBudgets:
 class SocketBudget:
     """One connection's ledger, and the message it is assembling from fragments."""
 
-    __slots__ = ("abandoned", "control", "fragments", "held", "inbound", "opcode", "throttled")
+    __slots__ = (
+        "_control", "_inbound", "abandoned", "fragments", "held", "limits", "opcode", "throttled",
+    )  # fmt: skip
 
-    def __init__(self, control: Bucket, inbound: Bucket) -> None:
-        self.control = control
-        self.inbound = inbound
+    def __init__(self, limits: SocketBudgets) -> None:
+        self.limits = limits
+        # Made when first needed: an idle connection has sent nothing, and most never ping.
+        self._control: Bucket | None = None
+        self._inbound: Bucket | None = None
         # Reading is paused: the inbound budget is spent (throttled), or the session is busy
         # with a frame that awaits (held).
         self.throttled = False
@@ -70,6 +71,18 @@ class SocketBudget:
         self.abandoned = False
         self.fragments: list[bytes] | None = None
         self.opcode = Opcode.TEXT
+
+    @property
+    def control(self) -> Bucket:
+        if self._control is None:
+            self._control = Bucket(self.limits.control_rate, self.limits.control_burst)
+        return self._control
+
+    @property
+    def inbound(self) -> Bucket:
+        if self._inbound is None:
+            self._inbound = Bucket(self.limits.inbound_rate, self.limits.inbound_burst)
+        return self._inbound
 
     def assemble(self, frame: Frame) -> tuple[Opcode, bytes] | None:
         """The whole message this frame completes, or None while fragments are still coming

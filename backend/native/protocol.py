@@ -24,7 +24,7 @@ from websockets.server import ServerProtocol
 
 from backend.closecodes import CloseCode
 from backend.native.budgets import SocketBudgets
-from backend.native.handshake import Handshake, scope_of
+from backend.native.handshake import Handshake, address, parse_head, scope_of
 from backend.native.keepalive import Keepalive
 from backend.native.session import Inbound
 
@@ -32,6 +32,8 @@ log = logging.getLogger("desafio.native")
 # websockets logs "connection open" at INFO for every connection; that is ours to say (or not).
 QUIET = logging.getLogger("desafio.native.websockets")
 QUIET.setLevel(logging.WARNING)
+# Bytes a client may send before its handshake is answered (it should send none).
+MAX_EARLY_BYTES = 64 * 1024
 
 
 class NativeWebSocket(asyncio.Protocol):
@@ -46,7 +48,7 @@ class NativeWebSocket(asyncio.Protocol):
     __slots__ = (
         "_closer", "_head", "_origin", "_ws", "accepted", "budget", "client", "connections",
         "handshake", "inbound", "lost", "on_connection_lost", "paused", "ping_sent", "pong_due",
-        "relay", "scheme", "server", "transport", "waiter",
+        "relay", "scheme", "transport", "waiter",
     )  # fmt: skip
 
     def __init__(self, config: Any, server_state: Any, app_state: dict[str, Any]) -> None:
@@ -55,9 +57,11 @@ class NativeWebSocket(asyncio.Protocol):
         self.connections: set[Any] = server_state.connections
         self.transport: asyncio.Transport | None = None
         self.client: tuple[str, int] | None = None
-        self.server: tuple[str, int] | None = None
         self.scheme = "ws"
-        self._ws = ServerProtocol(max_size=self.budgets.max_message_bytes, logger=QUIET)
+        # Frames only: the handshake is parsed by uvicorn and answered through `accept`.
+        self._ws = ServerProtocol(
+            max_size=self.budgets.max_message_bytes, state=State.OPEN, logger=QUIET
+        )
         self.handshake: Handshake | None = None
         self.inbound: Inbound | None = None  # the session's frames, once established
         self.relay: asyncio.Protocol | None = None  # uvicorn's protocol, for another path
@@ -79,8 +83,7 @@ class NativeWebSocket(asyncio.Protocol):
         # uvloop's transports are not asyncio.Transport subclasses, but have its methods.
         self.transport = cast(asyncio.Transport, transport)
         self.connections.add(self)
-        self.client = _address(transport.get_extra_info("peername"))
-        self.server = _address(transport.get_extra_info("sockname"))
+        self.client = address(transport.get_extra_info("peername"))
         self.scheme = "wss" if transport.get_extra_info("sslcontext") else "ws"
         self.pinger.watch(self.connections)
 
@@ -90,13 +93,15 @@ class NativeWebSocket(asyncio.Protocol):
             return
         if self.budget.abandoned:
             return  # closed for abuse: nothing it sends is parsed any more
-        ws = self._ws
-        ws.receive_data(data)
-        if self._origin is not None:
+        if not self.accepted:
+            # The request head (uvicorn gives it whole), then anything sent before our answer.
             self._head = data if self._head is None else self._head + data
-        if ws.state is State.CONNECTING or self._origin is not None:
-            self._handshake_events()
+            if len(self._head) > MAX_EARLY_BYTES:
+                self._close_transport()
+            elif self._origin is not None:
+                self._request()
             return
+        self._ws.receive_data(data)
         delay = self.budget.inbound.spend(len(data))
         if delay > 0:
             self._throttle(delay)
@@ -105,8 +110,9 @@ class NativeWebSocket(asyncio.Protocol):
     def eof_received(self) -> bool | None:
         if self.relay is not None:
             return self.relay.eof_received()
-        self._ws.receive_eof()
-        self._flush()
+        if self.accepted:
+            self._ws.receive_eof()
+            self._flush()
         return None
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -142,19 +148,19 @@ class NativeWebSocket(asyncio.Protocol):
 
     # The handshake
 
-    def _handshake_events(self) -> None:
-        ws = self._ws
-        for event in ws.events_received():
-            if isinstance(event, Request) and self._origin is not None:
-                if event.path.partition("?")[0] != self._origin[0].root_path + self.path:
-                    self._hand_over(event)
-                    return
-                self._decide(event)
-        if self._origin is None:
-            self._head = None
-        if ws.handshake_exc is not None and self.handshake is None:
-            self._flush()  # websockets' own 400/414/431 answer
-            self._close_transport()
+    def _request(self) -> None:
+        assert self._origin is not None and self._head is not None
+        end = self._head.find(b"\r\n\r\n")
+        if end == -1:
+            return
+        request = parse_head(self._head[: end + 4])
+        if request is None:
+            self._answer(Response(400, "Bad Request", Headers(), b""))
+        elif request.path.partition("?")[0] != self._origin[0].root_path + self.path:
+            self._hand_over(request)
+        else:
+            self._head = self._head[end + 4 :] or None
+            self._decide(request)
 
     def _hand_over(self, request: Request) -> None:
         """Another path: uvicorn's own protocol serves it, through ASGI, from here on."""
@@ -195,30 +201,38 @@ class NativeWebSocket(asyncio.Protocol):
             self.handshake = None
 
     def accept(self, request: Request, subprotocol: str | None, headers: Any) -> None:
-        """The app accepted: answer 101 and switch to frames."""
-        ws = self._ws
-        response = ws.accept(request)
-        if subprotocol is not None and response.status_code == 101:
+        """The app accepted: answer 101 and switch to frames.
+
+        websockets checks the request and builds the answer (`ServerProtocol.accept`); the
+        protocol that will parse the frames was made in the OPEN state, so it never parses the
+        request itself: its handshake parser would hold the request's headers for as long as the
+        connection lives.
+        """
+        response = self._ws.accept(request)
+        if response.status_code != 101:  # not a valid WebSocket request after all
+            self._answer(response)
+            return
+        if subprotocol is not None:
             response.headers["Sec-WebSocket-Protocol"] = subprotocol
         for name, value in headers:
             response.headers[name.decode("latin-1")] = value.decode("latin-1")
-        ws.send_response(response)
-        self._flush()
-        if response.status_code != 101:  # not a valid WebSocket request after all
-            self._close_transport()
-            return
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.write(response.serialize())
         self.accepted = True
-        # The handshake's parser holds the request for as long as it runs: a fresh protocol in
-        # the OPEN state parses the frames, so an idle connection keeps no headers. (A client
-        # sends no frame before it has read the 101, so nothing is left in the old one.)
-        self._ws = ServerProtocol(
-            max_size=self.budgets.max_message_bytes, state=State.OPEN, logger=QUIET
-        )
+        early, self._head = self._head, None
+        if early:  # frames sent before our answer (not allowed, but harmless)
+            self.data_received(early)
 
     def deny(self, response: Response) -> None:
         """An HTTP answer instead of the upgrade; the connection ends with it."""
-        self._ws.send_response(response)
-        self._flush()
+        self._answer(response)
+
+    def _answer(self, response: Response) -> None:
+        self._head = None
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.write(response.serialize())
+            if self.transport.can_write_eof():
+                self.transport.write_eof()
         self._close_transport()
 
     def attach(self, inbound: Inbound) -> None:
@@ -406,9 +420,3 @@ class NativeWebSocket(asyncio.Protocol):
             self.close_now(CloseCode.GOING_AWAY, "server shutting down")
         elif not self.accepted:
             self._close_transport()
-
-
-def _address(info: Any) -> tuple[str, int] | None:
-    if isinstance(info, tuple) and len(info) >= 2:
-        return (str(info[0]), int(info[1]))
-    return None
