@@ -60,26 +60,45 @@ def scope_of(
     }
 
 
-def parse_head(head: bytes) -> Request | None:
+# websockets' limits for a handshake request: a line, and the number of headers.
+MAX_LINE = 8192
+MAX_HEADERS = 128
+
+
+def parse_head(head: bytes) -> Request | Response:
     """The request uvicorn hands over (it parsed it, then wrote it out again: well formed, one
-    `name: value` per line), as websockets' Request; None if it is not one.
+    `name: value` per line), as websockets' Request; or the answer refusing it, with the status
+    websockets would give (414 for a request line, 431 for a header line over 8 KiB or more than
+    128 headers).
 
     websockets' own parser would do it too, but it keeps the request in its generator for the
     connection's lifetime, and parsing twice what uvicorn parsed once cost a sixth of a connect.
     """
     lines = head.decode("latin-1").split("\r\n")
+    if len(lines[0]) > MAX_LINE:
+        return refusal(414, "request line too long")
     method, _, rest = lines[0].partition(" ")
     path, _, protocol = rest.rpartition(" ")
     if not path or not protocol:
-        return None
+        return refusal(400, "malformed request line")
     headers = Headers()
-    for line in lines[1:]:
-        if line:
-            name, sep, value = line.partition(":")
-            if not sep:
-                return None
-            headers[name] = value.strip()
+    fields = [line for line in lines[1:] if line]
+    if len(fields) > MAX_HEADERS:
+        return refusal(431, "too many header fields")
+    for line in fields:
+        if len(line) > MAX_LINE:
+            return refusal(431, "request header fields too large")
+        name, sep, value = line.partition(":")
+        if not sep:
+            return refusal(400, "malformed header line")
+        headers[name] = value.strip()
     return Request(path, headers, method, protocol)
+
+
+def refusal(status: int, detail: str) -> Response:
+    """A plain-text HTTP answer that ends the connection."""
+    body = f"Failed to open a WebSocket connection: {detail}.\n".encode()
+    return _response(status, [(b"content-type", b"text/plain; charset=utf-8")], body)
 
 
 def address(info: Any) -> tuple[str, int] | None:

@@ -154,8 +154,8 @@ class NativeWebSocket(asyncio.Protocol):
         if end == -1:
             return
         request = parse_head(self._head[: end + 4])
-        if request is None:
-            self._answer(Response(400, "Bad Request", Headers(), b""))
+        if isinstance(request, Response):
+            self._answer(request)
         elif request.path.partition("?")[0] != self._origin[0].root_path + self.path:
             self._hand_over(request)
         else:
