@@ -13,14 +13,26 @@ from __future__ import annotations
 import asyncio
 import logging
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from starlette.types import Message, Scope
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
-if TYPE_CHECKING:
-    from backend.native.protocol import NativeWebSocket
+
+class Answering(Protocol):
+    """What the handshake needs of the connection (backend.native.protocol.NativeWebSocket)."""
+
+    transport: asyncio.Transport | None
+    client: tuple[str, int] | None
+    scheme: str
+    accepted: bool
+
+    def accept(self, request: Request, subprotocol: str | None, headers: Any) -> None: ...
+    def deny(self, response: Response) -> None: ...
+    def close_now(self, code: int, reason: str, timeout: float | None = None) -> None: ...
+    def send_text(self, text: str) -> None: ...
+
 
 # The scope key under which the app finds the protocol (backend.routes.ws).
 EXTENSION = "desafio.native"
@@ -28,9 +40,7 @@ EXTENSION = "desafio.native"
 ACCESS = logging.getLogger("uvicorn.error")
 
 
-def scope_of(
-    request: Request, protocol: NativeWebSocket, root_path: str, state: dict[str, Any]
-) -> Scope:
+def scope_of(request: Request, protocol: Answering, root_path: str, state: dict[str, Any]) -> Scope:
     """The ASGI `websocket` scope uvicorn would build for this request."""
     path, _, query = request.path.partition("?")
     headers = [
@@ -111,7 +121,7 @@ def address(info: Any) -> tuple[str, int] | None:
 class Handshake:
     """`receive` and `send` for the app while it decides; the protocol feeds `inbox`."""
 
-    def __init__(self, protocol: NativeWebSocket, request: Request) -> None:
+    def __init__(self, protocol: Answering, request: Request) -> None:
         self.protocol = protocol
         self.request: Request | None = request
         self.connected = False

@@ -11,14 +11,21 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from backend.session import Session
 
-if TYPE_CHECKING:
-    from backend.native.protocol import NativeWebSocket
-
 log = logging.getLogger("desafio.native")
+
+
+class Reading(Protocol):
+    """What the session's feed needs of the connection (backend.native.NativeWebSocket)."""
+
+    @property
+    def lost(self) -> bool: ...
+    def pause_reading(self) -> None: ...
+    def resume_reading(self) -> None: ...
+    def is_gone(self) -> bool: ...
 
 
 class Inbound:
@@ -28,7 +35,7 @@ class Inbound:
 
     def __init__(
         self,
-        protocol: NativeWebSocket,
+        protocol: Reading,
         session: Session,
         end: Callable[[int | None], Awaitable[None]],
     ) -> None:
