@@ -176,12 +176,16 @@ class NativeWebSocket(asyncio.Protocol):
 
     def _decide(self, request: Request) -> None:
         assert self._origin is not None
-        config, _, app_state = self._origin
+        config, server_state, app_state = self._origin
         self._origin = None
         self.handshake = Handshake(self, request)
         scope = scope_of(request, self, config.root_path, app_state)
         app = config.loaded_app
-        asyncio.get_running_loop().create_task(self._run_app(app, scope, self.handshake))
+        task = asyncio.get_running_loop().create_task(self._run_app(app, scope, self.handshake))
+        # Held where uvicorn holds its own (the loop keeps only a weak reference), and awaited
+        # by its shutdown like theirs.
+        server_state.tasks.add(task)
+        task.add_done_callback(server_state.tasks.discard)
 
     async def _run_app(self, app: Any, scope: Any, handshake: Handshake) -> None:
         try:
@@ -418,5 +422,7 @@ class NativeWebSocket(asyncio.Protocol):
         elif self.inbound is not None:
             self.inbound.flush()
             self.close_now(CloseCode.GOING_AWAY, "server shutting down")
-        elif not self.accepted:
+        elif self.accepted:  # still deciding (a first-frame login): nothing queued yet
+            self.close_now(CloseCode.GOING_AWAY, "server shutting down")
+        else:
             self._close_transport()

@@ -16,6 +16,8 @@ from typing import Protocol
 from backend.session import Session
 
 log = logging.getLogger("desafio.native")
+# The tasks ending connections: the loop keeps only a weak reference to a task.
+_ENDING: set[asyncio.Task[None]] = set()
 
 
 class Reading(Protocol):
@@ -87,7 +89,9 @@ class Inbound:
         """The socket is gone: the hub forgets the connection (once)."""
         end, self._end = self._end, None
         if end is not None:
-            asyncio.get_running_loop().create_task(_run(end, code))
+            task = asyncio.get_running_loop().create_task(_run(end, code))
+            _ENDING.add(task)
+            task.add_done_callback(_ENDING.discard)
 
 
 async def _run(end: Callable[[int | None], Awaitable[None]], code: int | None) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import signal
 import time
 
 import httpx
@@ -10,6 +11,7 @@ import pytest
 import websocket
 
 from backend.closecodes import CloseCode
+from tests.support.auth import SECURED
 from tests.support.clients import JsonClient, assert_silent, connect
 from tests.support.server import ServerFactory, ServerProcess
 
@@ -104,3 +106,16 @@ def test_a_client_that_never_answers_keepalive_pings_is_closed_with_1011(
     third = connect(server.ws + "?room=keepalive")
     answering.send("still here")
     assert third.recv() == "still here"
+
+
+def test_a_connection_still_logging_in_is_closed_with_1001_at_shutdown(
+    make_server: ServerFactory,
+) -> None:
+    server = make_server({**SECURED, "AUTH_TIMEOUT_SECONDS": "30"})
+    waiting = connect(server.ws + "?format=json")  # accepted; its first frame must be a token
+    assert server.proc is not None
+    started = time.monotonic()
+    server.proc.send_signal(signal.SIGTERM)
+    assert close_code(waiting) == CloseCode.GOING_AWAY
+    assert time.monotonic() - started < 5  # not the 30 s login window
+    server.proc.wait(10)
