@@ -9,12 +9,14 @@ class CloseCode(IntEnum):
     GOING_AWAY = 1001
     # A binary frame: this hub carries text only (RFC 6455 §7.4.1).
     UNSUPPORTED_DATA = 1003
+    # A text frame that is not UTF-8 (RFC 6455 §8.1).
+    INVALID_DATA = 1007
     # Persistent abuse of the rate limit (or, with auth, a refused token).
     POLICY_VIOLATION = 1008
     # A frame larger than MAX_MESSAGE_BYTES.
     MESSAGE_TOO_BIG = 1009
-    # An unexpected server error on this connection (logged with its trace); also sent by
-    # uvicorn when a keepalive ping goes unanswered (WS_PING_TIMEOUT).
+    # An unexpected server error on this connection (logged with its trace); also sent when a
+    # keepalive ping goes unanswered for WS_PING_TIMEOUT (backend/native/keepalive.py).
     INTERNAL_ERROR = 1011
     # The connection's outbound queue overflowed: it stopped reading (or its network did).
     SLOW_CONSUMER = 4000

@@ -41,9 +41,5 @@ class Keepalive:
         else:
             self._handle = None  # idle server: the next connection starts it again
 
-    @staticmethod
-    def late(sent: float, now: float, timeout: float) -> bool:
-        return timeout > 0 and now - sent >= timeout
-
 
 __all__ = ["Keepalive"]

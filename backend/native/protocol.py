@@ -301,7 +301,7 @@ class NativeWebSocket(asyncio.Protocol):
         try:
             text = payload.decode()
         except UnicodeDecodeError:
-            self.close_now(1007, "invalid UTF-8 in a text frame")
+            self.close_now(CloseCode.INVALID_DATA, "invalid UTF-8 in a text frame")
             return
         if self.inbound is not None:
             self.inbound.text(text)
@@ -385,7 +385,7 @@ class NativeWebSocket(asyncio.Protocol):
         if self.inbound is None or self.is_gone():
             return
         if self.pong_due:
-            if Keepalive.late(self.ping_sent, now, timeout):
+            if timeout > 0 and now - self.ping_sent >= timeout:
                 self.close_now(CloseCode.INTERNAL_ERROR, "keepalive ping timeout")
         elif now - self.ping_sent >= interval:
             self._ws.send_ping(b"")

@@ -68,7 +68,7 @@ def test_a_text_frame_that_is_not_utf8_is_closed_with_1007(server: ServerProcess
     ws = connect(server.ws + "?room=utf8")
     frame = websocket.ABNF.create_frame(b"\xff\xfe not text", websocket.ABNF.OPCODE_TEXT)
     ws.send_frame(frame)
-    assert close_code(ws) == 1007
+    assert close_code(ws) == CloseCode.INVALID_DATA
 
 
 def test_frames_behind_one_that_waits_are_handled_after_it_in_order(
