@@ -12,13 +12,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import and_, false
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.engine import Connection
 
 from backend.messages import Envelope
 from backend.storage.schema import messages
 
 
-async def apply_amendments(conn: AsyncConnection, entries: Sequence[Envelope]) -> None:
+def apply_amendments(conn: Connection, entries: Sequence[Envelope]) -> None:
     """Update the messages that fresh `entries` amend (within the caller's transaction)."""
     for entry in entries:
         if entry.kind == "message" or entry.target is None:
@@ -34,4 +34,4 @@ async def apply_amendments(conn: AsyncConnection, entries: Sequence[Envelope]) -
             values = {"text": entry.text, "edited_at": entry.ts}
         else:
             values = {"text": "", "data": None, "deleted": True}
-        await conn.execute(messages.update().where(row).values(**values))
+        conn.execute(messages.update().where(row).values(**values))

@@ -9,10 +9,11 @@ stops, and the migrations run once (under a lock shared with other instances: mi
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from sqlalchemy import event
-from sqlalchemy.engine import make_url
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Connection, RootTransaction, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from backend.storage.migrate import upgrade
@@ -55,3 +56,66 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()
+
+
+class WriterThread:
+    """SQLite's message writer: one connection, whose waits happen on a thread of its own.
+
+    Through aiosqlite every statement, cursor, fetch and close of a batch was a hand-off to its
+    thread and back (seventeen per batch), and each hand-off needs the GIL back from an event
+    loop that is busy fanning out: under load a batch waited for the loop far longer than for
+    the disk. Here only what can block goes to the thread: taking the write lock (`BEGIN
+    IMMEDIATE`, which may wait for another writer) and the commit (the fsync). The statements
+    in between run on the loop, where, holding the lock, they cannot wait for anything: a few
+    hundred microseconds of SQL. Reads, users and push keep the shared async engine; WAL lets
+    them run beside this writer.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.engine = create_engine(make_url(url).set(drivername="sqlite"))
+        event.listen(self.engine, "connect", _sqlite_pragmas)
+        event.listen(self.engine, "connect", _driver_autocommit)
+        # The transaction is SQLAlchemy's, begun as SQLite's IMMEDIATE: the lock is taken first.
+        event.listen(self.engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="sqlite-writer")
+
+    async def begin(self) -> tuple[Connection, RootTransaction]:
+        """A connection in a transaction that holds the write lock (taken on the thread)."""
+        return await asyncio.get_running_loop().run_in_executor(self._thread, self._begin)
+
+    async def commit(self, conn: Connection, trans: RootTransaction) -> None:
+        """Commit (the fsync, on the thread) and give the connection back."""
+        await asyncio.get_running_loop().run_in_executor(self._thread, self._commit, conn, trans)
+
+    @staticmethod
+    def rollback(conn: Connection, trans: RootTransaction) -> None:
+        """Nothing to sync: cheap enough for the loop."""
+        try:
+            trans.rollback()
+        finally:
+            conn.close()
+
+    def _begin(self) -> tuple[Connection, RootTransaction]:
+        conn = self.engine.connect()
+        try:
+            return conn, conn.begin()
+        except BaseException:
+            conn.close()
+            raise
+
+    @staticmethod
+    def _commit(conn: Connection, trans: RootTransaction) -> None:
+        try:
+            trans.commit()
+        finally:
+            conn.close()
+
+    def close(self) -> None:
+        self._thread.submit(self.engine.dispose).result()
+        self._thread.shutdown(wait=True)
+
+
+def _driver_autocommit(dbapi_connection: Any, _record: Any) -> None:
+    # pysqlite's own implicit BEGIN (DEFERRED, at the first write) is turned off, so that the
+    # "begin" listener's BEGIN IMMEDIATE is the only one.
+    dbapi_connection.isolation_level = None

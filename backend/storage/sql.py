@@ -15,8 +15,9 @@ from backend.messages import Draft, Envelope
 from backend.protocol import utc_timestamp
 from backend.storage.base import Position, StorageError, Store, Window
 from backend.storage.engine import acquire, release
+from backend.storage.rows import envelope_of
 from backend.storage.schema import log_meta, messages, room_log
-from backend.storage.writer import Item, Writer, envelope_of
+from backend.storage.writer import Item, Writer
 from backend.tasks import supervise
 
 log = logging.getLogger("desafio.storage")
@@ -49,6 +50,9 @@ class SqlStore(Store):
             self._writer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._writer
+        if self._committer is not None:
+            self._committer.close()
+            self._committer = None
         if self.engine is not None:
             self.engine = None
             await release(self.url)

@@ -10,19 +10,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from typing import Any
 
 from sqlalchemy import select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from backend.messages import Draft, Envelope
 from backend.protocol import utc_timestamp
 from backend.storage.amendments import apply_amendments
 from backend.storage.base import StorageError
+from backend.storage.engine import WriterThread
+from backend.storage.rows import envelope_of, row_of
 from backend.storage.schema import messages, room_log
 
 log = logging.getLogger("desafio.storage")
@@ -51,6 +54,12 @@ class Writer:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self._upsert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
+        sqlite = engine.dialect.name == "sqlite"
+        self._local = WriterThread(engine.url.render_as_string(False)) if sqlite else None
+
+    def close(self) -> None:
+        if self._local is not None:
+            self._local.close()
 
     async def commit(self, items: Sequence[Item]) -> list[Envelope]:
         fresh: list[Envelope] = []
@@ -91,25 +100,37 @@ class Writer:
         return fresh
 
     async def _transaction(self, items: Sequence[Item]) -> list[tuple[Envelope, bool]]:
+        drafts = [draft for draft, _ in items]
+        if self._local is not None:
+            return await self._local_transaction(self._local, drafts)
         async with self.engine.connect() as conn:
             trans = await conn.begin()
             try:
-                results = await self._number_and_insert(conn, [draft for draft, _ in items])
+                results = await conn.run_sync(self._number_and_insert, drafts)
             except BaseException:
                 await trans.rollback()
                 raise
-            try:
-                await trans.commit()
-            except Exception as exc:
-                if is_outage(exc):
-                    raise OutcomeUnknown from exc
-                raise
+            await _committing(trans.commit())
             return results
 
-    async def _number_and_insert(
-        self, conn: AsyncConnection, drafts: list[Draft]
+    async def _local_transaction(
+        self, local: WriterThread, drafts: list[Draft]
     ) -> list[tuple[Envelope, bool]]:
-        known = await _stored_refs(conn, drafts)
+        """SQLite: the statements run here, between a begin and a commit on the writer's thread
+        (backend.storage.engine.WriterThread says why)."""
+        conn, trans = await local.begin()
+        try:
+            results = self._number_and_insert(conn, drafts)
+        except BaseException:
+            local.rollback(conn, trans)
+            raise
+        await _committing(local.commit(conn, trans))
+        return results
+
+    def _number_and_insert(
+        self, conn: Connection, drafts: list[Draft]
+    ) -> list[tuple[Envelope, bool]]:
+        known = _stored_refs(conn, drafts)
         results: list[tuple[Envelope, bool] | None] = [None] * len(drafts)
         new: dict[str, list[int]] = {}  # room -> indexes of drafts that get ids now
         claimed: dict[tuple[str, str, str], int] = {}
@@ -128,7 +149,7 @@ class Writer:
         # Rooms are locked in name order: two instances' batches can never wait on each other.
         for room in sorted(new):
             indexes = new[room]
-            last = await self._advance(conn, room, len(indexes))
+            last = self._advance(conn, room, len(indexes))
             for offset, n in enumerate(indexes):
                 draft = drafts[n]
                 envelope = Envelope(
@@ -137,10 +158,10 @@ class Writer:
                     draft.kind, draft.target,
                 )  # fmt: skip
                 results[n] = (envelope, True)
-                rows.append(_row(envelope))
+                rows.append(row_of(envelope))
         if rows:
-            await conn.execute(messages.insert(), rows)
-            await apply_amendments(conn, [r[0] for r in results if r is not None and r[1]])
+            conn.execute(messages.insert(), rows)
+            apply_amendments(conn, [r[0] for r in results if r is not None and r[1]])
         for n, draft in enumerate(drafts):
             if results[n] is None:
                 key = _ref_key(draft)
@@ -148,49 +169,37 @@ class Writer:
                 results[n] = (results[claimed[key]][0], False)  # type: ignore[index]
         return [r for r in results if r is not None]
 
-    async def _advance(self, conn: AsyncConnection, room: str, count: int) -> int:
+    def _advance(self, conn: Connection, room: str, count: int) -> int:
         """Take `count` ids in `room`; returns the last of them (row-locked until commit)."""
         insert = self._upsert(room_log).values(room=room, last_id=count)
         statement = insert.on_conflict_do_update(
             index_elements=[room_log.c.room], set_={"last_id": room_log.c.last_id + count}
         ).returning(room_log.c.last_id)
-        return int((await conn.execute(statement)).scalar_one())
+        return int(conn.execute(statement).scalar_one())
+
+
+async def _committing(commit: Awaitable[None]) -> None:
+    """The commit's outcome; a lost connection during it means nobody knows (OutcomeUnknown)."""
+    try:
+        await commit
+    except Exception as exc:
+        if is_outage(exc):
+            raise OutcomeUnknown from exc
+        raise
 
 
 def _ref_key(draft: Draft) -> tuple[str, str, str] | None:
     return None if draft.ref is None else (draft.room, draft.sender.id, draft.ref)
 
 
-async def _stored_refs(
-    conn: AsyncConnection, drafts: list[Draft]
-) -> dict[tuple[str, str, str], Envelope]:
+def _stored_refs(conn: Connection, drafts: list[Draft]) -> dict[tuple[str, str, str], Envelope]:
     wanted = {key for draft in drafts if (key := _ref_key(draft)) is not None}
     if not wanted:
         return {}
     columns = tuple_(messages.c.room, messages.c.sender_id, messages.c.ref)
     query = select(messages).where(columns.in_(list(wanted)))
-    found = (await conn.execute(query)).all()
+    found = conn.execute(query).all()
     return {(r.room, r.sender_id, r.ref): envelope_of(r._mapping) for r in found}
-
-
-def _row(e: Envelope) -> dict[str, Any]:
-    return {
-        "room": e.room, "id": e.id, "sender": e.sender, "sender_id": e.sender_id,
-        "text": e.text, "data": e.data, "ts": e.ts, "ref": e.ref, "kind": e.kind,
-        "target": e.target,
-    }  # fmt: skip
-
-
-def envelope_of(row: Any) -> Envelope:
-    """A stored row as an envelope (origin unknown: it is no longer anyone's echo)."""
-    target = row["target"]
-    return Envelope(
-        room=row["room"], id=int(row["id"]), ts=row["ts"], sender=row["sender"],
-        sender_id=row["sender_id"] or "", text=row["text"], data=row["data"], origin="",
-        ref=row["ref"], kind=row["kind"] or "message",
-        target=int(target) if target is not None else None, edited_at=row["edited_at"],
-        deleted=bool(row["deleted"]),
-    )  # fmt: skip
 
 
 def _fail(items: Sequence[Item], error: StorageError) -> None:
