@@ -45,8 +45,19 @@ format: install
 
 test: install system-deps lint test-only
 
+# pytest in two passes, both always run: every test not marked `serial` on TEST_WORKERS
+# processes at once (pytest-xdist; a module's tests stay together, sharing its server), then the
+# `serial` ones alone, as they measure time, latency or memory that a busy neighbour would skew.
+# PYTEST_ARGS goes to both; a pass it leaves without tests (pytest's exit 5) is no failure, as
+# long as the other ran some.
+TEST_WORKERS ?= 2
 test-only: install
-	$(PY) -m pytest $(PYTEST_ARGS)
+	status=0; \
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadscope -m "not serial" $(PYTEST_ARGS); first=$$?; \
+	$(PY) -m pytest -m serial $(PYTEST_ARGS); second=$$?; \
+	for code in $$first $$second; do [ $$code -eq 0 ] || [ $$code -eq 5 ] || status=$$code; done; \
+	[ $$first -eq 5 ] && [ $$second -eq 5 ] && status=5; \
+	exit $$status
 
 # The fault and adversarial suites at soak scale: many seeds, longer phases, bigger attacks
 # (`make test` runs them small). FAULT_SEED_BASE=N replays a failing run's seeds.

@@ -44,9 +44,13 @@ def make_server() -> Iterator[ServerFactory]:
         proc.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """One headless system Chromium for the whole session; tests open their own contexts."""
+    """One headless system Chromium per module; tests open their own contexts.
+
+    Not one per session: while Playwright's sync API is started, its event loop counts as
+    running in this thread, and `asyncio.run()` in any later test fails. Under pytest-xdist a
+    worker runs modules in no set order, so a backend test can follow a browser test."""
     with chromium() as instance:
         yield instance
 

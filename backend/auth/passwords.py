@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
@@ -21,15 +22,21 @@ PASSWORD_MAX = 128
 BUSY_RETRY_SECONDS = 2
 
 _hasher = PasswordHasher()  # argon2id with the library's RFC 9106 low-memory defaults
-# Verified against when the user does not exist, so that an unknown name costs as much time as
-# a wrong password (no user enumeration by timing).
-_DUMMY = _hasher.hash("no such user: this hash only spends the same time")
 
 T = TypeVar("T")
 
 
 def normalize(username: str) -> str:
     return normalize_username(username)
+
+
+@functools.cache
+def _dummy() -> str:
+    """Verified against when the user does not exist, so that an unknown name costs as much time
+    as a wrong password (no user enumeration by timing). Made on first use, in a hashing thread:
+    hashing it at import cost every process start (each test server) ~0.1 s of one core. Two
+    threads racing on the very first call may each make one; either hash serves."""
+    return _hasher.hash("no such user: this hash only spends the same time")
 
 
 class HashBusy(Exception):
@@ -68,7 +75,7 @@ class HashBudget:
 
         def check() -> bool:
             try:
-                return _hasher.verify(stored or _DUMMY, password) and stored is not None
+                return _hasher.verify(stored or _dummy(), password) and stored is not None
             except (VerificationError, InvalidHashError):
                 return False
 

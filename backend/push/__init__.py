@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from backend.auth.service import AuthService
 from backend.config import Settings
 from backend.metrics import Metrics
 from backend.push.keys import VapidKey
 from backend.push.metrics import PushMetrics
-from backend.push.notifier import Notifier
 from backend.push.online import Online
-from backend.push.sender import Sender
 from backend.push.store import PushStore
+
+if TYPE_CHECKING:
+    from backend.push.notifier import Notifier
+    from backend.push.sender import Sender
 
 log = logging.getLogger("desafio.push")
 
@@ -20,7 +23,15 @@ log = logging.getLogger("desafio.push")
 class PushService:
     """Everything push needs, started after the hub (whose store has run the migrations)."""
 
+    sender: Sender
+    notifier: Notifier
+
     def __init__(self, settings: Settings, auth: AuthService, metrics: Metrics) -> None:
+        # Imported here, only when push is configured: the sender pulls in pywebpush and aiohttp
+        # (~0.1 s), which a server without a VAPID key (most of them, every test server) never uses.
+        from backend.push.notifier import Notifier
+        from backend.push.sender import Sender
+
         self.settings = settings
         self.key = VapidKey(settings.vapid_private_key.get_secret_value(), settings.vapid_subject)
         self.store = PushStore(settings.database_url)

@@ -5,6 +5,7 @@ times bigger; the fixtures are the suite's own (tests/conftest.py: `make_server`
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -15,3 +16,13 @@ from tests.adversarial.harness import close_raw
 def _close_raw_sockets() -> Iterator[None]:
     yield
     close_raw()
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` selects by markers
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every attack here is judged by a healthy client's p99 latency and the server's memory
+    (harness.Watch): a test running beside it would skew both, so the whole suite is serial."""
+    here = Path(__file__).parent
+    for item in items:
+        if item.path.is_relative_to(here):
+            item.add_marker(pytest.mark.serial)

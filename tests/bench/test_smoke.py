@@ -11,9 +11,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
+# It loads both cores itself (servers, peers, load), and its slow reader must not lose a message.
+@pytest.mark.serial
 def test_bench_smoke_run(tmp_path: Path) -> None:
     out = tmp_path / "smoke.json"
     done = subprocess.run(

@@ -23,6 +23,9 @@ from tests.support.clients import JsonClient
 from tests.support.dashboard import DashboardProcess
 from tests.support.server import ServerProcess
 
+# A long task is CPU time: a test busy beside this one would make the page's.
+pytestmark = pytest.mark.serial
+
 log = logging.getLogger("tests.dashboard.load")
 
 RATE = 200.0

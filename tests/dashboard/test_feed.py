@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 
 import httpx
+import pytest
 
 from dashboard.feed import FeedClient
 from dashboard.store import LinkState
@@ -140,6 +141,8 @@ def test_feed_client_bounds_its_memory(server: ServerProcess, make_feed: Feed) -
     assert all(len(msg.text) <= 51 for msg in messages)
 
 
+# Counts the reconnects within a 6 s window.
+@pytest.mark.serial
 def test_a_connection_that_keeps_dropping_is_retried_with_growing_delays(
     make_server: ServerFactory, make_feed: Feed
 ) -> None:

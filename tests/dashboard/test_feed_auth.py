@@ -100,6 +100,8 @@ def test_feed_with_a_wrong_password_shows_the_login_refusal(
     )
 
 
+# Tokens live 6 s, and the renewal (an Argon2 login) has the last 2 s of one.
+@pytest.mark.serial
 def test_feed_logs_in_with_a_password_and_renews_its_token_without_reconnecting(
     make_server: ServerFactory, make_feed: Feed
 ) -> None:

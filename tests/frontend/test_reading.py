@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.frontend.pages import Opener
@@ -106,6 +107,8 @@ SEND_AND_TIME = """
 """
 
 
+# Typing and sending are timed.
+@pytest.mark.serial
 def test_with_5000_messages_received_the_page_stays_small_and_typing_and_sending_stay_fast(
     make_server: ServerFactory, open_chat: Opener, record_property: Callable[[str, object], None]
 ) -> None:

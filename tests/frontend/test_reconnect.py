@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.frontend.pages import ChatPage, Opener
@@ -89,6 +90,8 @@ def test_a_message_sent_while_disconnected_waits_and_goes_out_after_reconnecting
     friend.close()
 
 
+# A time bound: open within 5 s of the click.
+@pytest.mark.serial
 def test_the_reconnect_can_be_hurried_with_the_retry_button(
     make_server: ServerFactory, open_chat: Opener
 ) -> None:
@@ -102,6 +105,8 @@ def test_the_reconnect_can_be_hurried_with_the_retry_button(
     expect(ana.status).to_have_attribute("data-state", "open", timeout=5_000)
 
 
+# The countdown is read against the clock, and a time bound: open within 5 s of the click.
+@pytest.mark.serial
 def test_while_offline_people_are_greyed_and_a_countdown_tells_when_the_next_try_is(
     make_server: ServerFactory, open_chat: Opener
 ) -> None:

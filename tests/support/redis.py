@@ -10,7 +10,7 @@ import subprocess
 import tempfile
 import time
 
-from tests.support.server import free_port
+from tests.support.server import BIND_ATTEMPTS, free_port, port_lost
 
 
 class RedisServer:
@@ -18,6 +18,8 @@ class RedisServer:
 
     def __init__(self, port: int | None = None, persistent: bool = False) -> None:
         self.port = port or free_port()
+        # A port of our choosing, until the first start: then it is the address clients know.
+        self.port_is_ours = port is None
         # True: an append-only file that fsyncs every second (as Procfile.cluster runs Redis).
         self.persistent = persistent
         self.dir = tempfile.mkdtemp(prefix="desafio-redis-")
@@ -31,6 +33,17 @@ class RedisServer:
         binary = shutil.which("redis-server")
         if binary is None:
             raise RuntimeError("redis-server is not installed: run `make system-deps`")
+        for attempt in range(1, BIND_ATTEMPTS + 1):
+            if self._spawned(binary, timeout, self.port_is_ours and attempt < BIND_ATTEMPTS):
+                break
+            # Another process took the port before Redis bound it: again, on another.
+            self.port = free_port()
+        self.port_is_ours = False
+        return self
+
+    def _spawned(self, binary: str, timeout: float, may_move: bool) -> bool:
+        """Redis answers on self.port; False if it lost the port to another process and
+        `may_move` (to be tried again elsewhere); any other failure raises."""
         # Not persistent: nothing on disk, so a restart is a Redis that forgot everything.
         args = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.dir]
         args += ["--save", "", "--appendonly", "yes" if self.persistent else "no"]
@@ -39,12 +52,14 @@ class RedisServer:
         deadline = time.monotonic() + timeout
         while not self._answers():
             if self.proc.poll() is not None:
+                if may_move and port_lost(self.proc, self.port):
+                    return False
                 raise RuntimeError(f"redis-server exited with {self.proc.returncode}")
             if time.monotonic() > deadline:
                 self.stop()
                 raise RuntimeError(f"redis-server on port {self.port} not up after {timeout}s")
             time.sleep(0.05)
-        return self
+        return True
 
     def _answers(self) -> bool:
         try:

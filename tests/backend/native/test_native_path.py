@@ -84,6 +84,8 @@ def test_frames_behind_one_that_waits_are_handled_after_it_in_order(
     assert kinds == ["subscribed", "pong", "unsubscribed", "pong"]
 
 
+# Pings 0.4 s apart, 0.4 s to answer: a client starved of CPU would answer late.
+@pytest.mark.serial
 def test_a_client_that_never_answers_keepalive_pings_is_closed_with_1011(
     make_server: ServerFactory,
 ) -> None:
@@ -108,6 +110,8 @@ def test_a_client_that_never_answers_keepalive_pings_is_closed_with_1011(
     assert third.recv() == "still here"
 
 
+# A time bound: closed within 5 s.
+@pytest.mark.serial
 def test_a_connection_still_logging_in_is_closed_with_1001_at_shutdown(
     make_server: ServerFactory,
 ) -> None:

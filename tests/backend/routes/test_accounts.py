@@ -138,6 +138,8 @@ def test_a_service_token_cannot_carry_a_registered_users_name(server: ServerProc
     assert history(server, sign_token("not-registered-bot")) == 200
 
 
+# A time bound: two cache periods.
+@pytest.mark.serial
 def test_other_instances_refuse_a_disabled_user_within_the_cache_bound(
     make_server: ServerFactory,
 ) -> None:

@@ -8,6 +8,7 @@ import threading
 import time
 
 import httpx
+import pytest
 import websocket
 
 from backend.closecodes import CloseCode
@@ -46,6 +47,8 @@ def drain(ws: websocket.WebSocket) -> None:
             pass
 
 
+# Measures the server's RSS growth and holds the healthy readers to a deadline.
+@pytest.mark.serial
 def test_slow_reader_is_disconnected_and_others_keep_receiving(
     make_server: ServerFactory,
 ) -> None:
