@@ -9,7 +9,7 @@ stops, and the migrations run once (under a lock shared with other instances: mi
 from __future__ import annotations
 
 import asyncio
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from sqlalchemy import create_engine, event
@@ -81,7 +81,14 @@ class WriterThread:
 
     async def begin(self) -> tuple[Connection, RootTransaction]:
         """A connection in a transaction that holds the write lock (taken on the thread)."""
-        return await asyncio.get_running_loop().run_in_executor(self._thread, self._begin)
+        began = self._thread.submit(self._begin)
+        try:
+            return await asyncio.wrap_future(began)
+        except asyncio.CancelledError:
+            # Nobody will commit what the thread may still open: roll it back there, or it
+            # would hold SQLite's write lock for as long as the process lives.
+            began.add_done_callback(self._abandon)
+            raise
 
     async def commit(self, conn: Connection, trans: RootTransaction) -> None:
         """Commit (the fsync, on the thread) and give the connection back."""
@@ -89,11 +96,15 @@ class WriterThread:
 
     @staticmethod
     def rollback(conn: Connection, trans: RootTransaction) -> None:
-        """Nothing to sync: cheap enough for the loop."""
+        """Roll back and give the connection back (nothing to sync: cheap enough for the loop)."""
         try:
             trans.rollback()
         finally:
             conn.close()
+
+    def _abandon(self, began: Future[tuple[Connection, RootTransaction]]) -> None:
+        if not began.cancelled() and began.exception() is None:
+            self.rollback(*began.result())
 
     def _begin(self) -> tuple[Connection, RootTransaction]:
         conn = self.engine.connect()

@@ -1,0 +1,98 @@
+"""SQLite's writer connection (backend.storage.engine.WriterThread): the write lock is taken and
+the commit made on its thread, and a transaction nobody will finish never keeps the lock."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import sqlite3
+from pathlib import Path
+
+from sqlalchemy import text
+
+from backend.storage.engine import WriterThread
+
+
+def _locked_by_another(path: Path) -> sqlite3.Connection:
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("PRAGMA journal_mode=WAL")
+    holder.execute("CREATE TABLE IF NOT EXISTS t (x INTEGER)")
+    holder.execute("BEGIN IMMEDIATE")
+    return holder
+
+
+async def _lock_comes_free(path: Path, within: float) -> bool:
+    other = sqlite3.connect(path, isolation_level=None, timeout=0)
+    try:
+        for _ in range(int(within / 0.05)):
+            try:
+                other.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError:
+                await asyncio.sleep(0.05)
+                continue
+            other.execute("ROLLBACK")
+            return True
+        return False
+    finally:
+        other.close()
+
+
+def test_a_begin_cancelled_while_it_waits_for_the_lock_never_keeps_the_lock(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "m.db"
+    holder = _locked_by_another(path)
+
+    async def main() -> None:
+        writer = WriterThread(f"sqlite+aiosqlite:///{path}")
+        try:
+            waiting = asyncio.create_task(writer.begin())
+            await asyncio.sleep(0.3)  # BEGIN IMMEDIATE is waiting on the thread (busy_timeout)
+            assert not waiting.done()
+            # The collector would free an abandoned transaction some time later (it sits in a
+            # reference cycle); off, only an explicit rollback can free the lock.
+            gc.disable()
+            try:
+                waiting.cancel()
+                holder.execute("COMMIT")  # the thread's BEGIN now gets the lock, for nobody
+                # SQLite's busy handler retries at least every 100 ms: the thread has it now.
+                await asyncio.sleep(0.5)
+                # What the thread opened has been rolled back (or is, at once).
+                assert await _lock_comes_free(path, within=2.0)
+            finally:
+                gc.enable()
+        finally:
+            writer.close()
+
+    try:
+        asyncio.run(main())
+    finally:
+        holder.close()
+
+
+def test_the_statements_run_between_a_begin_and_a_commit_that_make_them_durable(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "m.db"
+    sqlite3.connect(path).execute("CREATE TABLE t (x INTEGER)").connection.close()
+
+    async def main() -> None:
+        writer = WriterThread(f"sqlite+aiosqlite:///{path}")
+        try:
+            conn, trans = await writer.begin()
+            conn.execute(text("INSERT INTO t VALUES (1)"))
+            # Until the commit, another connection neither sees the row nor gets the lock.
+            reader = sqlite3.connect(path, isolation_level=None, timeout=0)
+            assert reader.execute("SELECT count(*) FROM t").fetchone() == (0,)
+            try:
+                reader.execute("BEGIN IMMEDIATE")
+                raise AssertionError("the writer's transaction did not hold the write lock")
+            except sqlite3.OperationalError as exc:
+                assert "locked" in str(exc)
+            await writer.commit(conn, trans)
+            assert reader.execute("SELECT count(*) FROM t").fetchone() == (1,)
+            reader.close()
+        finally:
+            writer.close()
+
+    asyncio.run(main())
