@@ -7,8 +7,8 @@ import socket
 
 import uvicorn
 
-from backend.app import create_app
-from backend.config import get_settings
+from backend.app import Desafio, create_app
+from backend.config import Settings, get_settings
 from backend.gate import GatedHttpProtocol
 from backend.hub.hub import Hub
 from backend.native import native_protocol
@@ -40,10 +40,9 @@ class DrainingServer(uvicorn.Server):
         await super().shutdown(sockets)
 
 
-def main() -> None:
-    settings = get_settings()
-    app = create_app(settings)
-    config = uvicorn.Config(
+def server_config(settings: Settings, app: Desafio) -> uvicorn.Config:
+    """uvicorn as `python -m backend` runs it: the gate, the native layer, the budgets."""
+    return uvicorn.Config(
         app,
         host=settings.host,
         port=settings.port,
@@ -63,7 +62,12 @@ def main() -> None:
         timeout_graceful_shutdown=int(settings.close_timeout) + 1,
         lifespan="on",
     )
-    DrainingServer(config, app.state.hub).run()
+
+
+def main() -> None:
+    settings = get_settings()
+    app = create_app(settings)
+    DrainingServer(server_config(settings, app), app.state.hub).run()
 
 
 if __name__ == "__main__":
