@@ -163,17 +163,23 @@ class Hub:
     async def join(self, conn: Connection, room: str) -> list[dict[str, Any]]:
         """Add `conn` to `room`; returns who was already there (at most 200, as `roster`)."""
         members = self.rooms.get(room)
+        opening = members is None
         if members is None:
             members = self.rooms[room] = set()
             self.metrics.rooms.set(len(self.rooms))
             self.sequencer.open(room)
-            await self.broker.subscribe(room)
-            await self.sequencer.start(room)
         # Only a JSON-mode client is told who is there (a text client would be handed 200 dicts
         # to drop: that was a third of the time to connect one).
         names = listed(members) if conn.mode is Mode.JSON else []
+        # A member before the room's feed starts: what commits while its position is read is
+        # fanned out as soon as it is known, and this connection must be among the receivers.
         members.add(conn)
         conn.rooms.add(room)
+        if opening:
+            await self.broker.subscribe(room)
+            await self.sequencer.start(room)
+            if room not in conn.rooms:
+                return names  # it left (or ended) while the room opened
         self.presence.joined(conn, room)
         if conn.observer:
             # Never announced nor recorded in the cluster's presence; told who is there.

@@ -62,6 +62,10 @@ class Sequencer:
             return
         if position is not None:
             feed.last = position.last
+            if feed.waiting:
+                # Offered while the position was read: committed after the room was followed,
+                # so fanned out here, even those the read already counted as there.
+                feed.last = min(feed.last, min(feed.waiting) - 1)
         elif feed.waiting:
             feed.last = min(feed.waiting) - 1
         # Otherwise (store down, nothing arrived yet) the first arrival sets the position.
