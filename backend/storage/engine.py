@@ -9,6 +9,7 @@ stops, and the migrations run once (under a lock shared with other instances: mi
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -86,21 +87,18 @@ class WriterThread:
             return await asyncio.wrap_future(began)
         except asyncio.CancelledError:
             # Nobody will commit what the thread may still open: roll it back there, or it
-            # would hold SQLite's write lock for as long as the process lives.
+            # would hold SQLite's write lock until the collector happened to free it.
             began.add_done_callback(self._abandon)
             raise
 
     async def commit(self, conn: Connection, trans: RootTransaction) -> None:
         """Commit (the fsync, on the thread) and give the connection back."""
-        await asyncio.get_running_loop().run_in_executor(self._thread, self._commit, conn, trans)
+        await asyncio.get_running_loop().run_in_executor(self._thread, _end, conn, trans.commit)
 
     @staticmethod
     def rollback(conn: Connection, trans: RootTransaction) -> None:
         """Roll back and give the connection back (nothing to sync: cheap enough for the loop)."""
-        try:
-            trans.rollback()
-        finally:
-            conn.close()
+        _end(conn, trans.rollback)
 
     def _abandon(self, began: Future[tuple[Connection, RootTransaction]]) -> None:
         if not began.cancelled() and began.exception() is None:
@@ -114,16 +112,16 @@ class WriterThread:
             conn.close()
             raise
 
-    @staticmethod
-    def _commit(conn: Connection, trans: RootTransaction) -> None:
-        try:
-            trans.commit()
-        finally:
-            conn.close()
-
     def close(self) -> None:
         self._thread.submit(self.engine.dispose).result()
         self._thread.shutdown(wait=True)
+
+
+def _end(conn: Connection, end: Callable[[], None]) -> None:
+    try:
+        end()
+    finally:
+        conn.close()
 
 
 def _driver_autocommit(dbapi_connection: Any, _record: Any) -> None:

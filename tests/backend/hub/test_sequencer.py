@@ -36,7 +36,7 @@ class SlowPositionStore(Store):
         pass
 
     def append(self, draft: Draft) -> asyncio.Future[Envelope]:
-        raise NotImplementedError
+        raise AssertionError("the sequencer never appends")
 
     async def flush(self) -> None:
         pass
