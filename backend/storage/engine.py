@@ -4,6 +4,11 @@ The message store, the user store and the push store all live in the database DA
 names. Each used to create its own engine (its own pool, its own SQLite settings) and run
 Alembic; now they share one engine, created by the first that starts, disposed when the last
 stops, and the migrations run once (under a lock shared with other instances: migrate.py).
+
+One exception, on SQLite only: the message writer's own connection (`WriterThread`, below),
+made with the same settings by the store that already holds the shared engine, after the
+migrations. It is not a second store: it only writes the log, and exists because of where a
+batch may wait (its docstring says why).
 """
 
 from __future__ import annotations
