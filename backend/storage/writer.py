@@ -24,9 +24,9 @@ from backend.messages import Draft, Envelope
 from backend.protocol import utc_timestamp
 from backend.storage.amendments import apply_amendments
 from backend.storage.base import StorageError
-from backend.storage.engine import WriterThread
 from backend.storage.rows import envelope_of, row_of
 from backend.storage.schema import messages, room_log
+from backend.storage.sqlite_writer import SqliteWriter
 
 log = logging.getLogger("desafio.storage")
 
@@ -55,7 +55,7 @@ class Writer:
         self.engine = engine
         self._upsert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
         sqlite = engine.dialect.name == "sqlite"
-        self._local = WriterThread(engine.url.render_as_string(False)) if sqlite else None
+        self._local = SqliteWriter(engine.url.render_as_string(False)) if sqlite else None
 
     def close(self) -> None:
         if self._local is not None:
@@ -114,10 +114,10 @@ class Writer:
             return results
 
     async def _local_transaction(
-        self, local: WriterThread, drafts: list[Draft]
+        self, local: SqliteWriter, drafts: list[Draft]
     ) -> list[tuple[Envelope, bool]]:
-        """SQLite: the statements run here, between a begin and a commit on the writer's thread
-        (backend.storage.engine.WriterThread says why)."""
+        """SQLite: the statements run here, between the writer's begin and commit
+        (backend.storage.sqlite_writer says where each may wait, and why)."""
         conn, trans = await local.begin()
         try:
             results = self._number_and_insert(conn, drafts)

@@ -1,16 +1,18 @@
-"""SQLite's writer connection (backend.storage.engine.WriterThread): the write lock is taken and
-the commit made on its thread, and a transaction nobody will finish never keeps the lock."""
+"""SQLite's writer connection (backend.storage.sqlite_writer): a free write lock is taken on
+the loop, a held one waited for on its thread; the commit is made on the thread; and a
+transaction nobody will finish never keeps the lock."""
 
 from __future__ import annotations
 
 import asyncio
 import gc
 import sqlite3
+import threading
 from pathlib import Path
 
 from sqlalchemy import text
 
-from backend.storage.engine import WriterThread
+from backend.storage.sqlite_writer import SqliteWriter
 
 
 def _locked_by_another(path: Path) -> sqlite3.Connection:
@@ -44,7 +46,7 @@ def test_a_begin_cancelled_while_it_waits_for_the_lock_never_keeps_the_lock(
     holder = _locked_by_another(path)
 
     async def main() -> None:
-        writer = WriterThread(f"sqlite+aiosqlite:///{path}")
+        writer = SqliteWriter(f"sqlite+aiosqlite:///{path}")
         try:
             waiting = asyncio.create_task(writer.begin())
             await asyncio.sleep(0.3)  # BEGIN IMMEDIATE is waiting on the thread (busy_timeout)
@@ -77,7 +79,7 @@ def test_the_statements_run_between_a_begin_and_a_commit_that_make_them_durable(
     sqlite3.connect(path).execute("CREATE TABLE t (x INTEGER)").connection.close()
 
     async def main() -> None:
-        writer = WriterThread(f"sqlite+aiosqlite:///{path}")
+        writer = SqliteWriter(f"sqlite+aiosqlite:///{path}")
         try:
             conn, trans = await writer.begin()
             conn.execute(text("INSERT INTO t VALUES (1)"))
@@ -96,3 +98,65 @@ def test_the_statements_run_between_a_begin_and_a_commit_that_make_them_durable(
             writer.close()
 
     asyncio.run(main())
+
+
+def test_a_free_write_lock_is_taken_at_once_even_while_the_writer_thread_is_busy(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "m.db"
+    sqlite3.connect(path).execute("CREATE TABLE t (x INTEGER)").connection.close()
+
+    async def main() -> None:
+        writer = SqliteWriter(f"sqlite+aiosqlite:///{path}")
+        busy = threading.Event()
+        writer._thread.submit(busy.wait, 10)  # the thread is taken (a commit's fsync, say)
+        try:
+            # The previous batch's fan-out runs on the loop meanwhile: a begin that needed the
+            # thread would wait for it; a free lock needs nothing but SQLite.
+            conn, trans = await asyncio.wait_for(writer.begin(), 2.0)
+            conn.execute(text("INSERT INTO t VALUES (1)"))
+            other = sqlite3.connect(path, isolation_level=None, timeout=0)
+            try:
+                other.execute("BEGIN IMMEDIATE")
+                raise AssertionError("the writer's transaction did not hold the write lock")
+            except sqlite3.OperationalError as exc:
+                assert "locked" in str(exc)
+            finally:
+                other.close()
+            busy.set()
+            await writer.commit(conn, trans)
+        finally:
+            busy.set()
+            writer.close()
+        assert sqlite3.connect(path).execute("SELECT count(*) FROM t").fetchone() == (1,)
+
+    asyncio.run(main())
+
+
+def test_a_held_write_lock_is_waited_for_without_blocking_the_loop_then_taken(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "m.db"
+    holder = _locked_by_another(path)
+
+    async def main() -> None:
+        writer = SqliteWriter(f"sqlite+aiosqlite:///{path}")
+        try:
+            waiting = asyncio.create_task(writer.begin())
+            ticks = 0
+            for _ in range(10):  # the loop keeps running while the thread waits
+                await asyncio.sleep(0.02)
+                ticks += 1
+            assert ticks == 10 and not waiting.done()
+            holder.execute("COMMIT")  # the other writer is done: the waiting begin gets the lock
+            conn, trans = await asyncio.wait_for(waiting, 5.0)
+            conn.execute(text("INSERT INTO t VALUES (2)"))
+            await writer.commit(conn, trans)
+        finally:
+            writer.close()
+        assert sqlite3.connect(path).execute("SELECT x FROM t").fetchall() == [(2,)]
+
+    try:
+        asyncio.run(main())
+    finally:
+        holder.close()
