@@ -13,12 +13,13 @@ import logging
 from collections.abc import Awaitable, Sequence
 from typing import Any
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import bindparam, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.sql.dml import ReturningInsert
 
 from backend.messages import Draft, Envelope
 from backend.protocol import utc_timestamp
@@ -53,7 +54,7 @@ class Writer:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
-        self._upsert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
+        self._advance_ids = _advance_statement(engine.dialect.name)
         sqlite = engine.dialect.name == "sqlite"
         self._local = SqliteWriter(engine.url.render_as_string(False)) if sqlite else None
 
@@ -160,7 +161,7 @@ class Writer:
                 results[n] = (envelope, True)
                 rows.append(row_of(envelope))
         if rows:
-            conn.execute(messages.insert(), rows)
+            conn.execute(_INSERT, rows)
             apply_amendments(conn, [r[0] for r in results if r is not None and r[1]])
         for n, draft in enumerate(drafts):
             if results[n] is None:
@@ -171,11 +172,26 @@ class Writer:
 
     def _advance(self, conn: Connection, room: str, count: int) -> int:
         """Take `count` ids in `room`; returns the last of them (row-locked until commit)."""
-        insert = self._upsert(room_log).values(room=room, last_id=count)
-        statement = insert.on_conflict_do_update(
-            index_elements=[room_log.c.room], set_={"last_id": room_log.c.last_id + count}
-        ).returning(room_log.c.last_id)
-        return int(conn.execute(statement).scalar_one())
+        return int(conn.execute(self._advance_ids, {"room": room, "last_id": count}).scalar_one())
+
+
+# The batch's statements are built once: building them per batch (the upsert's clauses and
+# their cache key) cost more than running them, on the loop, in every delivery's path.
+_INSERT = messages.insert()
+_STORED_REFS = select(messages).where(
+    tuple_(messages.c.room, messages.c.sender_id, messages.c.ref).in_(
+        bindparam("keys", expanding=True)
+    )
+)
+
+
+def _advance_statement(dialect: str) -> ReturningInsert[Any]:
+    """room_log's upsert: a new room starts at `last_id`; a known one adds it to its own."""
+    insert = (pg_insert if dialect == "postgresql" else sqlite_insert)(room_log)
+    return insert.on_conflict_do_update(
+        index_elements=[room_log.c.room],
+        set_={"last_id": room_log.c.last_id + insert.excluded.last_id},
+    ).returning(room_log.c.last_id)
 
 
 async def _committing(commit: Awaitable[None]) -> None:
@@ -196,9 +212,7 @@ def _stored_refs(conn: Connection, drafts: list[Draft]) -> dict[tuple[str, str, 
     wanted = {key for draft in drafts if (key := _ref_key(draft)) is not None}
     if not wanted:
         return {}
-    columns = tuple_(messages.c.room, messages.c.sender_id, messages.c.ref)
-    query = select(messages).where(columns.in_(list(wanted)))
-    found = conn.execute(query).all()
+    found = conn.execute(_STORED_REFS, {"keys": list(wanted)}).all()
     return {(r.room, r.sender_id, r.ref): envelope_of(r._mapping) for r in found}
 
 
