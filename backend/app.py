@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from functools import partial
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -14,7 +13,7 @@ from starlette.types import Receive, Scope, Send
 
 from backend.auth.service import AuthService
 from backend.broker import create_broker
-from backend.budgets import Occupancy, Proxies
+from backend.budgets import Occupancy, Place, Proxies
 from backend.config import Settings, get_settings
 from backend.hub.hub import Hub
 from backend.logs import configure_logging
@@ -48,7 +47,7 @@ class Desafio:
             client = scope.get("client")
             address = client[0] if client else None
             crowded = self.sessions.enter(address)
-            release = partial(self.sessions.leave, address) if crowded is None else None
+            release = Place(self.sessions, address) if crowded is None else None
             handed_over = False
             try:
                 # The native protocol keeps the session (and this count) after we return.

@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from functools import partial
 from http import HTTPStatus
 from typing import Any, ClassVar
 
 import orjson
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from backend.budgets import Occupancy, Proxies, RequestRates, Tally
+from backend.budgets import Occupancy, Place, Proxies, RequestRates, Tally
 from backend.config import Settings
 
 log = logging.getLogger("desafio.gate")
@@ -197,14 +196,15 @@ class GatedHttpProtocol(HttpToolsProtocol):
         self.upgraded = True
         super().handle_websocket_upgrade()
         # The WebSocket protocol owns the transport now; it releases our count when it closes.
-        # It is handed the ledger, not this protocol: a bound method would keep the whole HTTP
-        # protocol (its parser, its last request's headers) alive for the socket's lifetime.
+        # It is handed its Place in the ledger, not this protocol: a bound method would keep the
+        # whole HTTP protocol (its parser, its last request's headers) alive for the socket's
+        # lifetime.
         protocol = self.transport.get_protocol()
         ledger, self.ledger = self.ledger, None
         if ledger is None:
             return
         if hasattr(protocol, "on_connection_lost"):
-            protocol.on_connection_lost = partial(ledger.leave, self.address)
+            protocol.on_connection_lost = Place(ledger, self.address)
         else:  # pragma: no cover - another WebSocket implementation: count no more
             ledger.leave(self.address)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from functools import partial
 
 from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
@@ -158,7 +157,7 @@ async def serve(
                 await session.subscribe(room, history=int(history))
         if protocol is not None:
             # From here the native protocol feeds the session from the socket; no task waits.
-            protocol.attach(Inbound(protocol, session, partial(_end, session, access, release)))
+            protocol.attach(Inbound(protocol, session, _Ending(session, access, release)))
             handed_over = True
             return True
         while True:
@@ -181,16 +180,23 @@ async def serve(
     return False
 
 
-async def _end(
-    session: Session,
-    access: ConnectionAccess,
-    release: Callable[[], None] | None,
-    code: int | None,
-) -> None:
-    """A native session's socket is gone: what the ASGI path does when its loop ends."""
-    try:
-        access.end()
-        await session.hub.disconnect(session.conn, code)
-    finally:
-        if release is not None:
-            release()
+class _Ending:
+    """What ends a native session once its socket is gone (the ASGI path's `finally` above).
+    One slotted object per connection, where a `partial` of a function was four."""
+
+    __slots__ = ("access", "release", "session")
+
+    def __init__(
+        self, session: Session, access: ConnectionAccess, release: Callable[[], None] | None
+    ) -> None:
+        self.session = session
+        self.access = access
+        self.release = release
+
+    async def __call__(self, code: int | None) -> None:
+        try:
+            self.access.end()
+            await self.session.hub.disconnect(self.session.conn, code)
+        finally:
+            if self.release is not None:
+                self.release()

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from backend.budgets import Bucket, Occupancy, Proxies, RequestRates, Tally
+from backend.budgets import Bucket, Occupancy, Place, Proxies, RequestRates, Tally
 
 
 def test_occupancy_refuses_past_the_total_with_503_and_past_an_address_with_429() -> None:
@@ -32,6 +32,17 @@ def test_occupancy_forgets_an_address_with_nobody_in() -> None:
         room.leave(f"10.0.0.{n}")
     assert room.total == 0
     assert room.by_address == {}
+
+
+def test_a_place_is_given_back_once_however_often_it_is_released() -> None:
+    room = Occupancy(max_total=10, max_per_address=10)
+    room.enter("10.0.0.1")
+    room.enter("10.0.0.1")
+    place = Place(room, "10.0.0.1")
+    place()
+    place()  # a socket lost twice, or ended by two paths, must not free someone else's place
+    assert room.total == 1
+    assert room.by_address == {"10.0.0.1": 1}
 
 
 @pytest.mark.parametrize(
