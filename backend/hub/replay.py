@@ -23,8 +23,9 @@ log = logging.getLogger("desafio.hub")
 # A replay page aims at this many bytes, so that a client that stops reading holds at most about
 # this much per replay (in the page and in its socket's buffer), whatever its messages' size.
 PAGE_BYTES = 128 * 1024
-# Messages per store read: the first page, and the bounds of the ones sized from it.
-FIRST_PAGE, MIN_PAGE, MAX_PAGE = 16, 4, 500
+# Messages per store read: the first page, and the bounds of the ones sized from it. The first
+# is small: its messages may be of the largest size (64 KiB each).
+FIRST_PAGE, MIN_PAGE, MAX_PAGE = 4, 4, 500
 
 
 @dataclass(frozen=True)
@@ -87,17 +88,16 @@ async def run(store: Store, sequencer: Sequencer, conn: Connection, room: str, p
 
 async def _replay(store: Store, sequencer: Sequencer, conn: Connection, room: str, p: Plan) -> bool:
     position = p.start
+    # A recovery must find every id after `since`; `history` takes what retention has left.
+    exact = position is not None
     if position is None and p.history > 0:
         newest = sequencer.last(room)
         if newest is None:
             return False
-        try:
-            page = await store.read(room, Window(limit=p.history, before=newest + 1))
-        except StorageError:
-            return False
-        _send(conn, page)
-        position = page[-1].id if page else newest
-        await conn.drained()
+        # The newest `history` entries are the ids after this one (a room's ids are dense),
+        # read in the same pages as a recovery: read whole, they were all in one client's
+        # buffers at once, however few of them it read.
+        position = max(newest - p.history, 0)
     if position is None:
         return True
     rows = FIRST_PAGE
@@ -110,9 +110,12 @@ async def _replay(store: Store, sequencer: Sequencer, conn: Connection, room: st
             page = await store.read(room, Window(limit=rows, after=position, before=target + 1))
         except StorageError:
             return False
-        if not page or page[0].id != position + 1:
+        if not exact and not page:
+            return True  # retention deleted everything the history would have shown
+        if not page or (exact and page[0].id != position + 1):
             log.warning("room %s: replay found ids after %d missing", room, position)
             return False
+        exact = True  # after the first entry found, every id must follow
         sent = _send(conn, page)
         position = page[-1].id
         rows = max(MIN_PAGE, min(MAX_PAGE, PAGE_BYTES * len(page) // max(sent, 1)))

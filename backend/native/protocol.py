@@ -91,8 +91,6 @@ class NativeWebSocket(asyncio.Protocol):
         if self.relay is not None:
             self.relay.data_received(data)
             return
-        if self.budget.abandoned:
-            return  # closed for abuse: nothing it sends is parsed any more
         if not self.accepted:
             # The request head (uvicorn gives it whole), then anything sent before our answer.
             self._head = data if self._head is None else self._head + data
@@ -101,10 +99,14 @@ class NativeWebSocket(asyncio.Protocol):
             elif self._origin is not None:
                 self._request()
             return
-        self._ws.receive_data(data)
+        # Every byte counts, whatever becomes of it: after our close frame, or once the socket
+        # is abandoned, the peer is still read no faster than its budget until the abort.
         delay = self.budget.inbound.spend(len(data))
         if delay > 0:
             self._throttle(delay)
+        if self.budget.abandoned:
+            return  # closed for abuse: nothing it sends is parsed any more
+        self._ws.receive_data(data)
         self._frame_events()
 
     def eof_received(self) -> bool | None:
@@ -335,26 +337,34 @@ class NativeWebSocket(asyncio.Protocol):
     def _throttle(self, delay: float) -> None:
         """Past the inbound budget, stop reading until it refills: TCP flow control then slows
         the sender down, and its frames wait in its own buffers, not in ours."""
-        if not self.budget.throttled and self._ws.close_sent is None and self.transport:
+        if not self.budget.throttled and self.transport is not None:
             self.budget.throttled = True
-            self.transport.pause_reading()
+            self._reading()
             asyncio.get_running_loop().call_later(delay, self._unthrottle)
 
     def _unthrottle(self) -> None:
         self.budget.throttled = False
-        self.resume_reading()
+        self._reading()
 
     def pause_reading(self) -> None:
         """The session is busy with a frame that awaits: later ones wait in the socket."""
         self.budget.held = True
-        if self.transport is not None and not self.transport.is_closing():
-            self.transport.pause_reading()
+        self._reading()
 
     def resume_reading(self) -> None:
-        if self.budget.throttled:
-            return
+        """The session is done with the frame it awaited."""
         self.budget.held = False
-        if self.transport is not None and not self.transport.is_closing():
+        self._reading()
+
+    def _reading(self) -> None:
+        # Two reasons pause reading, each lifted on its own: only when neither holds is the
+        # socket read again. (A budget refilled while the session still awaited once resumed
+        # reading, and every frame after it piled up in the session's backlog unchecked.)
+        if self.transport is None or self.transport.is_closing():
+            return
+        if self.budget.throttled or self.budget.held:
+            self.transport.pause_reading()
+        else:
             self.transport.resume_reading()
 
     # What the hub and the session call (backend.hub.sinks.RawSink)
@@ -407,9 +417,10 @@ class NativeWebSocket(asyncio.Protocol):
         assert self.transport is not None
         self._ws.send_close(code, reason)
         self._flush()
-        if self.budget.held or self.budget.throttled:
-            self.budget.throttled = self.budget.held = False
-            self.transport.resume_reading()  # read the peer's answer to our close
+        if self.budget.held:
+            # The session is over: read the peer's answer to our close, within the budget.
+            self.budget.held = False
+            self._reading()
         delay = timeout if timeout is not None else self.budgets.close_timeout
         self._closer = asyncio.get_running_loop().call_later(delay, self.transport.abort)
 

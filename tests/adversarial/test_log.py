@@ -4,6 +4,7 @@ names holds no memory per name, and the stored-bytes quota stops one identity fi
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from typing import Any
@@ -39,6 +40,36 @@ def test_replays_to_clients_that_never_read_are_paged_not_piled_up(
         assert reader.next_of("subscribed")["recovered"] is True
         ids = [reader.next_of("message")["id"] for _ in range(count)]
         assert ids == list(range(1, count + 1))
+
+
+def test_history_to_clients_that_never_read_is_paged_not_piled_up(
+    make_server: ServerFactory,
+) -> None:
+    server = make_server({**BIG, "STORED_BYTES_PER_HOUR": "0"})
+    body = "h" * 32 * 1024
+    count = 300
+    publish_acked(server.ws, "annals", [body] * count)  # ~10 MB of history
+    # A small receive window: the server's writes stop at once, as for a phone that went away.
+    small = {"sockopt": ((socket.SOL_SOCKET, socket.SO_RCVBUF, 4096),)}
+    with Watch(server):
+        stalled = []
+        for _ in range(scaled(3, 10)):
+            # `history` in both modes; each client then reads nothing. Sent whole, each history
+            # sat in the server's buffers (~10 MB a client); paged, one page waits at a time.
+            ws = connect(server.ws + "?format=json", timeout=10, **small)
+            ws.send(json.dumps({"type": "subscribe", "room": "annals", "history": count}))
+            stalled.append(ws)
+            text_url = server.ws + f"?room=annals&history={count}"
+            stalled.append(connect(text_url, timeout=10, **small))
+        time.sleep(1.0)  # every replay has written what its client's window takes, and waits
+        # A reader gets the whole history, in order, then live.
+        reader = JsonClient(server.ws)
+        reader.send(type="subscribe", room="annals", history=count)
+        reader.next_of("subscribed")
+        ids = [reader.next_of("message")["id"] for _ in range(count)]
+        assert ids == list(range(1, count + 1))
+        publish_acked(server.ws, "annals", ["live"], name="bob")
+        assert reader.next_of("message")["id"] == count + 1
 
 
 def test_publishing_to_endless_room_names_holds_no_memory_per_name(
