@@ -8,6 +8,7 @@ The server runs in a thread of the test process, configured as `python -m backen
 from __future__ import annotations
 
 import gc
+import logging
 import subprocess
 import sys
 import threading
@@ -38,7 +39,17 @@ class ThreadServer(uvicorn.Server):
 
 
 @pytest.fixture
-def in_process() -> Iterator[tuple[str, Settings]]:
+def desafio_logging() -> Iterator[None]:
+    """The app sets up the `desafio` loggers for the process (no propagation to the root, where
+    pytest's caplog listens): put them back for the tests that run after, in this process."""
+    logger = logging.getLogger("desafio")
+    saved = (logger.handlers[:], logger.level, logger.propagate)
+    yield
+    logger.handlers[:], logger.level, logger.propagate = saved
+
+
+@pytest.fixture
+def in_process(desafio_logging: None) -> Iterator[tuple[str, Settings]]:
     settings = Settings(database_url="none", host="127.0.0.1", port=free_port(),
                         log_level="WARNING", ws_ping_interval=0)  # fmt: skip
     app = create_app(settings)
