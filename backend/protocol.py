@@ -345,8 +345,10 @@ def _explain(raw: str, exc: ValidationError) -> ProtocolError:
         # The standard library's parser, not orjson: it reads NaN, Infinity and 1e400 as
         # pydantic did, so a frame refused for its data still names its ref.
         value = json.loads(raw)
-    except (ValueError, RecursionError):
+    except ValueError:
         return ProtocolError("invalid_json", "frame is not valid JSON")
+    except RecursionError:
+        return ProtocolError("invalid_json", "frame is nested too deeply to be read")
     if not isinstance(value, dict):
         return ProtocolError("invalid_frame", "frame must be a JSON object")
     ref = value.get("ref") if isinstance(value.get("ref"), str) else None
@@ -358,6 +360,11 @@ def _explain(raw: str, exc: ValidationError) -> ProtocolError:
         detail = f"unknown type {kind!r}; expected one of: {known}"
         return ProtocolError("unknown_type", detail, ref)
     first = exc.errors()[0]
+    if first["type"] == "json_invalid":
+        # JSON that Python reads but pydantic refuses: a lone surrogate escape (\ud800), which
+        # no UTF-8 wire or database can carry.
+        detail = "strings must be valid Unicode: a lone surrogate escape cannot be stored"
+        return ProtocolError("invalid_data", detail, ref)
     field = ".".join(str(part) for part in first["loc"][1:]) or "frame"
     if isinstance(first.get("ctx", {}).get("error"), UnstorableData):
         return ProtocolError("invalid_data", str(first["ctx"]["error"]), ref)

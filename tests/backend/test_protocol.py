@@ -74,6 +74,8 @@ def test_a_message_envelope_is_a_valid_server_message_object() -> None:
         '{"deep": {"list": [1, 2, {"x": NaN}]}}',
         '{"s": "nul\\u0000"}',
         '{"nul\\u0000key": 1}',
+        '{"s": "lone \\ud800"}',
+        '{"\\udfff": 1}',
     ],
 )
 def test_data_that_cannot_be_carried_identically_everywhere_is_invalid_data(data: str) -> None:
@@ -81,6 +83,23 @@ def test_data_that_cannot_be_carried_identically_everywhere_is_invalid_data(data
     with pytest.raises(ProtocolError) as refused:
         parse_client_frame(raw)
     assert (refused.value.code, refused.value.ref) == ("invalid_data", "x")
+
+
+def test_a_lone_surrogate_in_the_text_is_invalid_data_and_names_its_ref() -> None:
+    with pytest.raises(ProtocolError) as refused:
+        parse_client_frame('{"type":"publish","room":"r","text":"a\\udfffb","ref":"x"}')
+    assert (refused.value.code, refused.value.ref) == ("invalid_data", "x")
+    assert "surrogate" in refused.value.detail
+    # A surrogate pair is one character, and welcome.
+    frame = parse_client_frame('{"type":"publish","room":"r","text":"\\ud83d\\ude00"}')
+    assert isinstance(frame, Publish) and frame.text == "\U0001f600"
+
+
+def test_a_frame_nested_too_deeply_is_invalid_json_that_says_so() -> None:
+    with pytest.raises(ProtocolError) as refused:
+        parse_client_frame("[" * 5000 + "]" * 5000)
+    assert refused.value.code == "invalid_json"
+    assert "nested too deeply" in refused.value.detail
 
 
 def test_the_largest_safe_integers_and_finite_floats_are_data() -> None:
