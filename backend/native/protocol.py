@@ -36,6 +36,14 @@ QUIET.setLevel(logging.WARNING)
 MAX_EARLY_BYTES = 64 * 1024
 
 
+_CONTROL = (Opcode.PING, Opcode.PONG)
+
+
+def _is_fragment(frame: Frame) -> bool:
+    """A piece of a fragmented message (its first, a continuation, or its last)."""
+    return frame.opcode is Opcode.CONT or (not frame.fin and frame.opcode not in _CONTROL)
+
+
 class NativeWebSocket(asyncio.Protocol):
     """One WebSocket connection: handshake, frames, budgets, close; see the module docstring."""
 
@@ -264,19 +272,20 @@ class NativeWebSocket(asyncio.Protocol):
     def _frame_events(self) -> None:
         ws = self._ws
         events = ws.events_received()
-        controls = sum(
-            1
-            for event in events
-            if isinstance(event, Frame) and event.opcode in (Opcode.PING, Opcode.PONG)
-        )
-        if controls and ws.close_sent is None:
+        # Frames that are not whole messages cost parsing, and the message rate limit never
+        # sees them: control frames, and fragments (an empty continuation frame is 6 bytes).
+        controls = sum(1 for e in events if isinstance(e, Frame) and e.opcode in _CONTROL)
+        fragments = sum(1 for e in events if isinstance(e, Frame) and _is_fragment(e))
+        if (controls or fragments) and ws.close_sent is None:
             # websockets queued a pong for every ping in this chunk already: the budget is spent
             # for the chunk, before any of them is written.
-            if not self.budget.control.allow(controls):
-                self.abandon(CloseCode.POLICY_VIOLATION, "too many control frames")
+            if not self.budget.control.allow(controls + fragments):
+                self.abandon(CloseCode.POLICY_VIOLATION, "too many control frames or fragments")
                 return
-            if self.transport is not None and (
-                self.transport.get_write_buffer_size() > self.budgets.max_unread_bytes
+            if (
+                controls
+                and self.transport is not None
+                and (self.transport.get_write_buffer_size() > self.budgets.max_unread_bytes)
             ):
                 # Pongs are outbound bytes too: one that pings and never reads is a slow consumer.
                 self.abandon(CloseCode.SLOW_CONSUMER, "slow consumer: not reading")

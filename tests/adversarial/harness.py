@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -137,6 +138,33 @@ def upgrade_request(path: str = "/ws", extra: str = "") -> bytes:
         "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
         f"{extra}\r\n"
     ).encode()
+
+
+def upgraded(server: ServerProcess, path: str, rcvbuf: int | None = None) -> socket.socket:
+    """A raw socket past its WebSocket handshake (a client may send frames only after the 101:
+    bytes behind the request in the same read are not kept)."""
+    sock = raw_socket(server)
+    if rcvbuf is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    sock.sendall(upgrade_request(path))
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += sock.recv(1)
+    assert status_of(head) == 101, head
+    return sock
+
+
+def masked_frame(payload: bytes, opcode: int = 0x1, fin: bool = True) -> bytes:
+    """A client frame (masked, as RFC 6455 requires), with a zero mask: the payload as is."""
+    first = (0x80 if fin else 0) | opcode
+    size = len(payload)
+    if size < 126:
+        head = struct.pack("!BB", first, 0x80 | size)
+    elif size < 65536:
+        head = struct.pack("!BBH", first, 0x80 | 126, size)
+    else:
+        head = struct.pack("!BBQ", first, 0x80 | 127, size)
+    return head + b"\0\0\0\0" + payload
 
 
 def read_until_closed(sock: socket.socket, timeout: float) -> bytes:

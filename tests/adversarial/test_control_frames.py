@@ -1,6 +1,7 @@
 """Ping floods: every ping makes the server write a pong, so pings are outbound bytes and a
 budget of their own (CONTROL_FRAMES_PER_SECOND, CONTROL_FRAMES_BURST): a client that floods
-pings without reading is closed with 1008, in text and JSON mode, before and after a login."""
+pings without reading is closed with 1008, in text and JSON mode, before and after a login.
+Fragments spend the same budget: a message sent as endless tiny pieces is closed the same way."""
 
 from __future__ import annotations
 
@@ -11,7 +12,13 @@ import pytest
 import websocket
 
 from backend.closecodes import CloseCode
-from tests.adversarial.harness import Watch, scaled
+from tests.adversarial.harness import (
+    Watch,
+    masked_frame,
+    read_until_closed,
+    scaled,
+    upgraded,
+)
 from tests.support.auth import SECRET, sign
 from tests.support.clients import connect
 from tests.support.server import ServerFactory
@@ -72,3 +79,38 @@ def test_pings_within_the_budget_are_answered(make_server: ServerFactory) -> Non
         ws.ping(f"p{n}")
         opcode, data = ws.recv_data(control_frame=True)
         assert (opcode, data) == (0xA, f"p{n}".encode())
+
+
+def test_a_message_sent_as_endless_empty_fragments_is_closed_and_nobody_else_notices(
+    make_server: ServerFactory,
+) -> None:
+    server = make_server()
+    # An empty continuation frame is 6 bytes: within the byte budget, ~40,000 of them a second
+    # (each one parsed, and once held in a list); the message never ends, so the message rate
+    # limit never sees it.
+    empties = masked_frame(b"", opcode=0x0, fin=False) * 50_000
+    closes = []
+    with Watch(server):
+        for _ in range(scaled(4, 40)):
+            sock = upgraded(server, "/ws?format=json")
+            sock.sendall(masked_frame(b"{", fin=False))
+            try:
+                for _ in range(20):
+                    sock.sendall(empties)
+            except OSError:
+                pass  # closed mid-flood: what it read says why
+            closes.append(read_until_closed(sock, 15))
+    for answer in closes:
+        assert b"too many control frames or fragments" in answer, answer[-200:]
+
+
+def test_a_message_in_a_few_fragments_is_still_relayed(make_server: ServerFactory) -> None:
+    server = make_server()
+    listener = connect(server.ws + "?room=pieces")
+    sock = upgraded(server, "/ws?room=pieces")
+    sock.sendall(
+        masked_frame(b"hel", fin=False)
+        + masked_frame(b"lo ", opcode=0x0, fin=False)
+        + masked_frame(b"world", opcode=0x0)
+    )
+    assert str(listener.recv()).endswith("hello world")

@@ -9,15 +9,19 @@ from __future__ import annotations
 import contextlib
 import json
 import socket
-import struct
 import threading
 import time
 
 import websocket
 
-from tests.adversarial.harness import Watch, raw_socket, scaled, status_of, upgrade_request
+from tests.adversarial.harness import (
+    Watch,
+    masked_frame,
+    scaled,
+    upgraded,
+)
 from tests.support.clients import connect, publish_acked
-from tests.support.server import ServerFactory, ServerProcess
+from tests.support.server import ServerFactory
 
 RATE = 256 * 1024
 BURST = 1024 * 1024
@@ -61,18 +65,6 @@ def test_a_client_sending_faster_than_its_byte_budget_is_slowed_down(
     sender.join(5)
 
 
-def _masked(payload: bytes, opcode: int = 0x1) -> bytes:
-    """A client frame (masked, as RFC 6455 requires), with a zero mask: the payload as is."""
-    size = len(payload)
-    if size < 126:
-        head = struct.pack("!BB", 0x80 | opcode, 0x80 | size)
-    elif size < 65536:
-        head = struct.pack("!BBH", 0x80 | opcode, 0x80 | 126, size)
-    else:
-        head = struct.pack("!BBQ", 0x80 | opcode, 0x80 | 127, size)
-    return head + b"\0\0\0\0" + payload
-
-
 def _pushed_within(sock: socket.socket, chunk: bytes, seconds: float) -> int:
     """Bytes the kernel took from us in `seconds` of sending as fast as it lets us."""
     sock.settimeout(0.2)
@@ -87,18 +79,6 @@ def _pushed_within(sock: socket.socket, chunk: bytes, seconds: float) -> int:
     return pushed
 
 
-def _upgraded(server: ServerProcess, path: str, rcvbuf: int | None = None) -> socket.socket:
-    sock = raw_socket(server)
-    if rcvbuf is not None:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
-    sock.sendall(upgrade_request(path))
-    head = b""
-    while b"\r\n\r\n" not in head:
-        head += sock.recv(1)
-    assert status_of(head) == 101, head
-    return sock
-
-
 # Bytes the kernel buffers between a sender and a server that stopped reading (loopback: the
 # sender's send buffer and the server's receive buffer, autotuned to a few MB each).
 KERNEL_BUFFERS = 16 * 1024 * 1024
@@ -108,11 +88,11 @@ def test_after_its_close_frame_a_client_is_read_no_faster_than_its_budget(
     make_server: ServerFactory,
 ) -> None:
     server = make_server({"INBOUND_BYTES_PER_SECOND": str(RATE), "INBOUND_BYTES_BURST": str(BURST)})
-    chunk = _masked(b"p" * 60_000) * 16  # ~1 MB a send
+    chunk = masked_frame(b"p" * 60_000) * 16  # ~1 MB a send
     window = 3.0
     with Watch(server):
-        sock = _upgraded(server, "/ws?format=json")
-        sock.sendall(_masked(b"\0", opcode=0x2))  # binary: the server closes with 1003
+        sock = upgraded(server, "/ws?format=json")
+        sock.sendall(masked_frame(b"\0", opcode=0x2))  # binary: the server closes with 1003
         # ... and is never answered: the socket stays open until CLOSE_TIMEOUT aborts it.
         pushed = _pushed_within(sock, chunk, window)
     allowed = BURST + RATE * (window + 0.5) + KERNEL_BUFFERS
@@ -128,15 +108,15 @@ def test_a_client_is_not_read_while_its_frame_awaits_even_once_its_budget_refill
                           "RATE_LIMIT_PER_SECOND": "100000", "RATE_LIMIT_BURST": "100000",
                           "STORED_BYTES_PER_HOUR": "0"})  # fmt: skip
     publish_acked(server.ws, "deep", ["d" * 32 * 1024] * 300)  # ~10 MB to replay
-    ping = _masked(json.dumps({"type": "ping", "pad": "y" * 60_000}).encode())
+    ping = masked_frame(json.dumps({"type": "ping", "pad": "y" * 60_000}).encode())
     window = 5.0
     with Watch(server):
-        sock = _upgraded(server, "/ws?format=json", rcvbuf=4096)
+        sock = upgraded(server, "/ws?format=json", rcvbuf=4096)
         sock.sendall(ping * 20)  # past the burst: reading pauses until the budget refills
         # A frame that awaits, and keeps awaiting: its replay waits for a client that never
         # reads. Until it is done, the client's next frames must wait in its own socket.
         subscribe = {"type": "subscribe", "room": "deep", "since": 0}
-        sock.sendall(_masked(json.dumps(subscribe).encode()))
+        sock.sendall(masked_frame(json.dumps(subscribe).encode()))
         pushed = _pushed_within(sock, ping * 16, window)
     # Before, a refilled budget resumed reading while the replay still awaited, and everything
     # after it piled up in the session's backlog at the budget's rate (here 40 MB in 5 s).
