@@ -155,6 +155,14 @@ class GatedHttpProtocol(HttpToolsProtocol):
 
     def on_headers_complete(self) -> None:
         self.head_done = True
+        # The head as parsed, whatever the reads it came in: data_received counts only the reads
+        # before the last one (to stop a head that never ends), so a head sent whole in one
+        # write, up to a read's 64 KiB, would otherwise pass any smaller limit.
+        head = len(self.url) + sum(len(name) + len(value) + 4 for name, value in self.headers)
+        if head > self.max_head_bytes:
+            limit = self.max_head_bytes
+            self.refuse(431, "request_too_large", f"request line and headers over {limit} bytes")
+            return
         if self.ledger is self.probes and self.url.split(b"?", 1)[0] not in PROBE_PATHS:
             self.refuse(503, "unavailable", "server is at capacity; retry later")
             return

@@ -93,6 +93,24 @@ def test_a_header_line_over_8_kib_is_answered_431_and_closed(make_server: Server
     assert status_of(read_until_closed(sock, 5)) == 431
 
 
+@pytest.mark.parametrize("path", ["/healthz", "/ws"])
+def test_a_head_over_the_limit_sent_in_one_write_is_answered_431(
+    make_server: ServerFactory, path: str
+) -> None:
+    server = make_server({"MAX_REQUEST_HEAD_BYTES": "4096"})
+    # 30 headers of 1 KB: no line over the parser's own limits, 30 KB in all, one write.
+    pads = "".join(f"X-Pad-{n}: {'d' * 1000}\r\n" for n in range(30))
+    sock = raw_socket(server)
+    sock.sendall(upgrade_request(path, extra=pads))
+    answer = read_until_closed(sock, 5)
+    assert status_of(answer) == 431, answer[:100]
+    assert json_body(answer)["error"]["code"] == "request_too_large"
+    # Under the limit, the same request is answered.
+    sock = raw_socket(server)
+    sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + pads[:2000].encode() + b"\r\n\r\n")
+    assert status_of(sock.recv(4096)) == 200
+
+
 def test_endless_request_heads_are_cut_at_the_limit_and_memory_stays_flat(
     make_server: ServerFactory,
 ) -> None:
