@@ -8,6 +8,7 @@ plain dicts with orjson: building a model per delivery would cost more than the 
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -30,11 +31,18 @@ def _printable_ref(ref: str) -> str:
 Ref = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_printable_ref)]
 
 
+# A lone surrogate (from a "\ud800" escape): no UTF-8 wire or database can carry it. Frames
+# never hold one (pydantic's JSON parser refuses it); HTTP bodies, parsed by Python's, can.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _no_nul(text: str) -> str:
     # PostgreSQL's text type cannot hold U+0000; refusing it everywhere keeps behaviour the same
     # whichever database is behind the hub.
     if "\x00" in text:
         raise ValueError("must not contain NUL (U+0000)")
+    if _SURROGATE.search(text):
+        raise ValueError("must be valid Unicode (no lone surrogate)")
     return text
 
 
@@ -61,10 +69,14 @@ def _check_value(value: Any, path: str) -> None:
     elif isinstance(value, str):
         if "\x00" in value:
             raise UnstorableData(f"{path}: strings must not contain NUL (U+0000)")
+        if _SURROGATE.search(value):
+            raise UnstorableData(f"{path}: strings must be valid Unicode (no lone surrogate)")
     elif isinstance(value, dict):
         for key, item in value.items():
             if "\x00" in key:
                 raise UnstorableData(f"{path}: keys must not contain NUL (U+0000)")
+            if _SURROGATE.search(key):
+                raise UnstorableData(f"{path}: keys must be valid Unicode (no lone surrogate)")
             _check_value(item, f"{path}.{key}")
     elif isinstance(value, list):
         for n, item in enumerate(value):

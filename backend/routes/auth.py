@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Form, HTTPException, Request
-from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
@@ -123,9 +122,9 @@ async def change_password(
 
 
 async def validation_without_input(request: Request, exc: Exception) -> Response:
-    """FastAPI's 422, minus each error's `input` under /auth, where it could be a password."""
+    """FastAPI's 422, minus each error's `input` and `ctx`: the input may be a password or a
+    message's body, and NaN in it (which Python's JSON parser reads) made the answer itself
+    fail with a 500 whose traceback held the body."""
     assert isinstance(exc, RequestValidationError)
-    if not request.url.path.startswith("/auth/"):
-        return await request_validation_exception_handler(request, exc)
     errors = [{k: v for k, v in e.items() if k not in ("input", "ctx")} for e in exc.errors()]
     return JSONResponse({"detail": errors}, status_code=422)

@@ -116,3 +116,27 @@ def test_a_registered_user_can_be_promoted_to_admin_from_the_command_line(
     minted = subprocess.run(mint, cwd=ROOT, env=secured.env, capture_output=True, timeout=60)
     headers = bearer(minted.stdout.decode().strip())
     assert httpx.get(secured.http + "/admin/connections", headers=headers).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"text": NaN}',
+        '{"text": "SECRET-BODY", "data": {"x": NaN}}',
+        '{"text": "SECRET-BODY", "data": {"x": 1e999}}',
+        '{"text": "SECRET-BODY", "ref": Infinity}',
+        '{"text": "lone \\ud800 SECRET-BODY"}',
+        '{"text": "SECRET-BODY", "data": {"\\udfff": 1}}',
+    ],
+)
+def test_an_admin_publish_that_cannot_be_stored_is_a_422_that_echoes_nothing(
+    secured: ServerProcess, body: str
+) -> None:
+    # Python's JSON parser reads NaN and lone surrogates; the same rules as a frame's refuse them.
+    posted = httpx.post(
+        secured.http + "/rooms/news/messages",
+        content=body,
+        headers={**ADMIN, "Content-Type": "application/json"},
+    )
+    assert posted.status_code == 422, posted.text
+    assert "SECRET-BODY" not in posted.text
