@@ -13,14 +13,17 @@ from backend.config import Settings
 from backend.protocol import utc_timestamp
 
 # uvicorn logs every request and WebSocket handshake with its query string, where browsers must
-# put tokens. Names are compared *decoded*, as Starlette reads them: `?%74oken=` is `token`.
-_SECRET_NAMES = frozenset({"token", "access_token", "password", "session"})
+# put tokens. Names are compared *decoded*, as Starlette reads them: `?%74oken=` is `token`. A
+# name that merely holds one of these words is redacted too (`token%00`, `x;token`, `token[]`):
+# the server ignores such a parameter, but the secret a client put in it is one all the same.
+_SECRET_WORDS = ("token", "password", "session", "secret")
 _PARAM = re.compile(r"(?<=[?&])([^=&\s\"'#]*)=([^&\s\"'#]*)")
 
 
 def _redact_pair(match: re.Match[str]) -> str:
     name = unquote_plus(match.group(1)).strip().lower()
-    return f"{match.group(1)}=[redacted]" if name in _SECRET_NAMES else match.group(0)
+    secret = any(word in name for word in _SECRET_WORDS)
+    return f"{match.group(1)}=[redacted]" if secret else match.group(0)
 
 
 def redact(text: str) -> str:

@@ -62,6 +62,22 @@ def test_an_encoded_token_parameter_is_redacted_too(
         assert secret not in err
 
 
+def test_a_secret_under_a_name_the_server_ignores_is_redacted_too(
+    make_server: ServerFactory, capfd: pytest.CaptureFixture[str]
+) -> None:
+    server = make_server({**SECURED, "LOG_LEVEL": "INFO"})
+    secret = sign("ana")
+    names = ["token%00", "x;token", "token[]", "my_password", "SESSION_ID"]
+    for name in names:
+        httpx.get(f"{server.http}/rooms/lobby/messages?{name}={secret}")
+    server.stop()
+    captured = capfd.readouterr()
+    logged = captured.out + captured.err  # uvicorn's access log goes to stdout
+    for name in names:
+        assert f"{name}=[redacted]" in logged
+    assert secret not in logged and secret.split(".")[2] not in logged
+
+
 def test_the_json_subprotocol_is_refused_on_a_text_connection(make_server: ServerFactory) -> None:
     server = make_server()
     offer = ["desafio.v1.json"]
