@@ -23,6 +23,7 @@ import time
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from backend.auth.names import confusable_keys
 from backend.auth.rooms import Identity
 from backend.auth.tokens import InvalidToken
 from backend.auth.users import User, UserStore
@@ -93,7 +94,10 @@ class Accounts:
             if user.token_version != identity.token_version:
                 raise InvalidToken(REVOKED)
         elif identity.service:
-            if user is not None:
+            # Nor a look-alike of one: "EVE", or "ana" with a Cyrillic first letter, beside a
+            # registered "eve" or "ana" would pose as that user wherever a name is shown, as a
+            # guest may not.
+            if user is not None or await self.reserved(confusable_keys(identity.name)):
                 raise InvalidToken("a service token cannot carry a registered user's name")
         elif self.issuer:
             raise InvalidToken("token without an account id: log in again")

@@ -138,6 +138,14 @@ def test_a_service_token_cannot_carry_a_registered_users_name(server: ServerProc
     assert history(server, sign_token("not-registered-bot")) == 200
 
 
+@pytest.mark.parametrize("lookalike", ["VERO", "Vero", "v\u0435ro", "ver0"])
+def test_a_service_token_cannot_carry_a_look_alike_of_a_registered_name(
+    server: ServerProcess, lookalike: str
+) -> None:
+    register(server, "vero", "vero password")
+    assert history(server, sign_token(lookalike)) == 401
+
+
 # A time bound: two cache periods.
 @pytest.mark.serial
 def test_other_instances_refuse_a_disabled_user_within_the_cache_bound(
