@@ -36,17 +36,24 @@ Ref = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_printab
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def _no_nul(text: str) -> str:
-    # PostgreSQL's text type cannot hold U+0000; refusing it everywhere keeps behaviour the same
-    # whichever database is behind the hub.
+def _text_fault(text: str) -> str | None:
+    """Why `text` cannot be stored identically in every database, if it cannot. PostgreSQL's
+    text type cannot hold U+0000; refusing it everywhere keeps behaviour the same whichever
+    database is behind the hub."""
     if "\x00" in text:
-        raise ValueError("must not contain NUL (U+0000)")
+        return "must not contain NUL (U+0000)"
     if _SURROGATE.search(text):
-        raise ValueError("must be valid Unicode (no lone surrogate)")
+        return "must be valid Unicode (no lone surrogate)"
+    return None
+
+
+def _storable_text(text: str) -> str:
+    if fault := _text_fault(text):
+        raise ValueError(fault)
     return text
 
 
-MessageText = Annotated[str, AfterValidator(_no_nul)]
+MessageText = Annotated[str, AfterValidator(_storable_text)]
 
 # The integers every part carries exactly: a browser's Number (IEEE-754 double) is exact up to
 # 2**53 - 1; orjson, SQLite and PostgreSQL all go further, so this is the bound that binds.
@@ -67,16 +74,12 @@ def _check_value(value: Any, path: str) -> None:
         if value != value or value in (float("inf"), float("-inf")):
             raise UnstorableData(f"{path}: numbers must be finite (no NaN or Infinity)")
     elif isinstance(value, str):
-        if "\x00" in value:
-            raise UnstorableData(f"{path}: strings must not contain NUL (U+0000)")
-        if _SURROGATE.search(value):
-            raise UnstorableData(f"{path}: strings must be valid Unicode (no lone surrogate)")
+        if fault := _text_fault(value):
+            raise UnstorableData(f"{path}: strings {fault}")
     elif isinstance(value, dict):
         for key, item in value.items():
-            if "\x00" in key:
-                raise UnstorableData(f"{path}: keys must not contain NUL (U+0000)")
-            if _SURROGATE.search(key):
-                raise UnstorableData(f"{path}: keys must be valid Unicode (no lone surrogate)")
+            if fault := _text_fault(key):
+                raise UnstorableData(f"{path}: keys {fault}")
             _check_value(item, f"{path}.{key}")
     elif isinstance(value, list):
         for n, item in enumerate(value):

@@ -39,11 +39,6 @@ MAX_EARLY_BYTES = 64 * 1024
 _CONTROL = (Opcode.PING, Opcode.PONG)
 
 
-def _is_fragment(frame: Frame) -> bool:
-    """A piece of a fragmented message (its first, a continuation, or its last)."""
-    return frame.opcode is Opcode.CONT or (not frame.fin and frame.opcode not in _CONTROL)
-
-
 class NativeWebSocket(asyncio.Protocol):
     """One WebSocket connection: handshake, frames, budgets, close; see the module docstring."""
 
@@ -274,8 +269,13 @@ class NativeWebSocket(asyncio.Protocol):
         events = ws.events_received()
         # Frames that are not whole messages cost parsing, and the message rate limit never
         # sees them: control frames, and fragments (an empty continuation frame is 6 bytes).
-        controls = sum(1 for e in events if isinstance(e, Frame) and e.opcode in _CONTROL)
-        fragments = sum(1 for e in events if isinstance(e, Frame) and _is_fragment(e))
+        controls = fragments = 0
+        for event in events:  # one pass: a publisher's chunk holds many whole frames
+            if isinstance(event, Frame):
+                if event.opcode in _CONTROL:
+                    controls += 1
+                elif event.opcode is Opcode.CONT or not event.fin:
+                    fragments += 1
         if (controls or fragments) and ws.close_sent is None:
             # websockets queued a pong for every ping in this chunk already: the budget is spent
             # for the chunk, before any of them is written.
