@@ -101,8 +101,10 @@ def test_recovery_sends_the_epoch_and_a_replaced_history_is_said_and_reloaded(
     ana.page.context.set_offline(False)
     expect(ana.status).to_have_attribute("data-state", "open", timeout=BACK_WITHIN_MS)
 
+    # "open" is the socket; the resuming subscribe goes out only after the server's welcome,
+    # and the notice only after its answer: wait for that before reading what was sent.
+    expect(ana.notice).to_contain_text("could not be recovered")
     resumed = [f for f in sent(ana) if f["type"] == "subscribe" and f.get("epoch")]
     assert resumed and resumed[-1]["epoch"] == epoch
-    expect(ana.notice).to_contain_text("could not be recovered")
     expect(ana.page.locator("#messages .gap")).to_have_count(1)
     expect(ana.texts).to_have_text(["from the first log", "new 1", "new 2"])
