@@ -28,15 +28,28 @@ async def amend(
     except StorageError as exc:
         raise ProtocolError(exc.code, exc.detail, frame.ref) from None
     target = found[0] if found and found[0].id == frame.id else None
+    kind, text = ("edit", frame.text) if isinstance(frame, Edit) else ("delete", "")
     if target is None or target.kind != "message" or target.deleted:
+        # A resend of the delete that did this (its ack lost) is answered as the first was.
+        if frame.ref is not None and (done := await _resent(publisher, conn, frame, kind)):
+            return done
         raise ProtocolError("not_found", f"no message {frame.id} in {frame.room!r}", frame.ref)
     if target.sender_id != conn.sender.id and not admin:
         raise ProtocolError(
             "forbidden", "only the message's author (or an admin) may change it", frame.ref
         )
-    kind, text = ("edit", frame.text) if isinstance(frame, Edit) else ("delete", "")
     # An edit's text is stored too: it counts against the author's stored-bytes quota.
     return publisher.publish(
         conn.sender, conn.key, frame.room, text, None, frame.ref,
         kind=kind, target=frame.id, quota_key=conn.quota_key,
     )  # fmt: skip
+
+
+async def _resent(
+    publisher: Publisher, conn: Connection, frame: Edit | Delete, kind: str
+) -> asyncio.Future[Envelope] | None:
+    assert frame.ref is not None
+    try:
+        return await publisher.recall(conn.sender, frame.room, frame.ref, kind, frame.id)
+    except StorageError as exc:
+        raise ProtocolError(exc.code, exc.detail, frame.ref) from None

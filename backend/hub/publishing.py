@@ -1,5 +1,10 @@
 """Publishing: idempotency by (sender id, room, ref), and the store's commit before anything else.
 
+A ref names one operation of its sender in its room: a resend of that operation (the same kind,
+on the same target) is answered with the first one's entry, and the ref used for anything else
+(an edit with a publish's ref, another message's delete) is refused with `ref_reused`, so that an
+ack always names the entry its frame asked for.
+
 A message is numbered in the transaction that stores it and fanned out only after its commit
 (backend/storage/writer.py, docs/decisions.md): what any client sees is in the log, and its id is
 never given to another message.
@@ -53,7 +58,7 @@ class Publisher:
         """
         key = (sender.id, room, ref) if ref is not None else None
         if key is not None and (earlier := self.refs.get(key)) is not None:
-            return earlier
+            return _as_asked(earlier, kind, target)
         if quota_key is not None and not self.quota.charge(quota_key, _size(text, data)):
             refused: asyncio.Future[Envelope] = asyncio.get_running_loop().create_future()
             hour = self.quota.per_hour
@@ -64,4 +69,48 @@ class Publisher:
         outcome = self.store.append(Draft(room, sender, text, data, origin, ref, kind, target))
         if key is not None:
             self.refs.remember(key, outcome)
+            # Fresh, the entry is this operation; resolved by the store, it may be another's.
+            return _as_asked(outcome, kind, target)
         return outcome
+
+    async def recall(
+        self, sender: Sender, room: str, ref: str, kind: str, target: int | None
+    ) -> asyncio.Future[Envelope] | None:
+        """The answer to a resend of an operation that can no longer be done again (the delete of
+        a message it deleted): its first answer, from memory or the store; None if `ref` names
+        nothing. StorageError when the store cannot be read."""
+        earlier = self.refs.get((sender.id, room, ref))
+        if earlier is None:
+            entry = await self.store.find(room, sender.id, ref)
+            if entry is None:
+                return None
+            earlier = asyncio.get_running_loop().create_future()
+            earlier.set_result(entry)
+        return _as_asked(earlier, kind, target)
+
+
+def _as_asked(
+    outcome: asyncio.Future[Envelope], kind: str, target: int | None
+) -> asyncio.Future[Envelope]:
+    """`outcome`, or `ref_reused` if the entry its ref resolved to is another operation."""
+    answer: asyncio.Future[Envelope] = asyncio.get_running_loop().create_future()
+
+    def settle(done: asyncio.Future[Envelope]) -> None:
+        if answer.done():
+            return
+        if done.cancelled():
+            answer.cancel()
+        elif (error := done.exception()) is not None:
+            answer.set_exception(error)
+        elif (entry := done.result()).kind != kind or entry.target != target:
+            answer.set_exception(StorageError(_reused(entry), "ref_reused"))
+        else:
+            answer.set_result(entry)
+
+    outcome.add_done_callback(settle)
+    return answer
+
+
+def _reused(entry: Envelope) -> str:
+    what = "a message" if entry.kind == "message" else f"the {entry.kind} of message {entry.target}"
+    return f"this ref was already used for {what} (id {entry.id}); use a new ref"

@@ -121,6 +121,10 @@ async def kick_user(hub: HubDep, auth: AuthDep, admin: AdminDep, username: str) 
     return {"kicked": kicked}
 
 
+# Publish refusals that are not outages: the status each one answers with.
+_REFUSED = {"ref_reused": 409, "quota_exceeded": 429, "invalid_data": 422}
+
+
 @router.post("/rooms/{room}/messages", status_code=201)
 async def publish(
     hub: HubDep,
@@ -135,6 +139,8 @@ async def publish(
     try:
         envelope = await hub.publish_as(sender, room, body.text, body.data, body.ref)
     except StorageError as exc:
+        if exc.code in _REFUSED:  # this publish's own fault: retrying it will not help
+            raise HTTPException(_REFUSED[exc.code], exc.detail) from None
         raise HTTPException(503, exc.detail, headers={"Retry-After": "5"}) from None
     return {
         "id": envelope.id,

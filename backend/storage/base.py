@@ -20,7 +20,8 @@ class StorageError(Exception):
 
     `code` is what the client is told: `storage_failed` (not stored: retry with the same ref),
     `outcome_unknown` (the commit's answer was lost: resend with the same ref to learn the id),
-    `invalid_data` (this message can never be stored) or `storage_unavailable` (reads).
+    `invalid_data` (this message can never be stored), `storage_unavailable` (reads); and, decided
+    before the store, `quota_exceeded` and `ref_reused` (backend.hub.publishing).
     """
 
     def __init__(self, detail: str, code: str = "storage_failed") -> None:
@@ -79,6 +80,11 @@ class Store(ABC):
     @abstractmethod
     async def read(self, room: str, window: Window) -> list[Envelope]:
         """Messages of `room` in `window`, oldest first; StorageError when unreachable."""
+
+    @abstractmethod
+    async def find(self, room: str, sender_id: str, ref: str) -> Envelope | None:
+        """The entry `sender_id` stored in `room` under `ref`, if it is still kept;
+        StorageError when unreachable."""
 
     @abstractmethod
     async def position(self, room: str) -> Position:

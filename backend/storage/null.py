@@ -59,6 +59,9 @@ class NullStore(Store):
     async def read(self, room: str, window: Window) -> list[Envelope]:
         return []
 
+    async def find(self, room: str, sender_id: str, ref: str) -> Envelope | None:
+        return None  # nothing is kept: the publisher's recent refs are all there is
+
     async def position(self, room: str) -> Position:
         last = self._current(room)
         return Position(first=last + 1, last=last, epoch=self.epoch)

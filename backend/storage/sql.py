@@ -110,6 +110,18 @@ class SqlStore(Store):
         found = [envelope_of(row._mapping) for row in rows]
         return found if ascending else found[::-1]
 
+    async def find(self, room: str, sender_id: str, ref: str) -> Envelope | None:
+        assert self.engine is not None
+        query = select(messages).where(
+            messages.c.room == room, messages.c.sender_id == sender_id, messages.c.ref == ref
+        )
+        try:
+            async with self.engine.connect() as conn:
+                row = (await conn.execute(query)).first()
+        except Exception as exc:
+            raise _unavailable(exc) from exc
+        return None if row is None else envelope_of(row._mapping)
+
     async def position(self, room: str) -> Position:
         assert self.engine is not None
         oldest = select(func.min(messages.c.id)).where(messages.c.room == room)

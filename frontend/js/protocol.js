@@ -128,6 +128,7 @@ const ERROR_WORDS = {
   storage_failed: "The server could not store that message. Try again.",
   outcome_unknown: "The server could not tell whether that was saved. Try again.",
   invalid_data: "The server cannot store that message.",
+  ref_reused: "This page sent two different requests under one reference. Reloading the page may help.",
   unavailable: "The server is restarting. Try again in a moment.",
 };
 

@@ -46,6 +46,9 @@ class SlowPositionStore(Store):
         after = window.after or 0
         return [envelope(n, room) for n in range(after + 1, self.last + 1)][: window.limit]
 
+    async def find(self, room: str, sender_id: str, ref: str) -> Envelope | None:
+        raise AssertionError("the sequencer never resolves refs")
+
     async def position(self, room: str) -> Position:
         await self.answer.wait()
         return Position(first=1, last=self.last, epoch="e")

@@ -140,3 +140,28 @@ def test_an_admin_publish_that_cannot_be_stored_is_a_422_that_echoes_nothing(
     )
     assert posted.status_code == 422, posted.text
     assert "SECRET-BODY" not in posted.text
+
+
+def test_an_admin_publish_with_a_ref_already_used_for_a_delete_is_a_409_not_that_deletes_id(
+    secured: ServerProcess,
+) -> None:
+    token = sign("cleanup-bot", role="admin")
+    bot = JsonClient(secured.ws, f"token={token}")
+    bot.subscribe("news")
+    bot.send(type="publish", room="news", text="typo", ref="m1")
+    target = bot.next_of("ack")["id"]
+    bot.send(type="delete", room="news", id=target, ref="d1")
+    deleted = bot.next_of("ack")
+    posted = httpx.post(
+        secured.http + "/rooms/news/messages",
+        json={"text": "the fixed text", "ref": "d1"},
+        headers=bearer(token),
+    )
+    assert posted.status_code == 409, posted.text
+    assert f"id {deleted['id']}" in posted.json()["detail"]
+    again = httpx.post(
+        secured.http + "/rooms/news/messages",
+        json={"text": "the fixed text", "ref": "m2"},
+        headers=bearer(token),
+    )
+    assert (again.status_code, again.json()["id"]) == (201, deleted["id"] + 1)
