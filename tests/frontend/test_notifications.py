@@ -7,8 +7,9 @@ import re
 from playwright.sync_api import expect
 
 from tests.frontend.pages import ChatPage, Opener
+from tests.support.auth import SECRET, sign
 from tests.support.clients import JsonClient
-from tests.support.server import ServerProcess
+from tests.support.server import ServerFactory, ServerProcess
 
 # Stands in for the browser: records every Notification and permission request, and lets the
 # test hide the tab (Playwright cannot background a headless page).
@@ -60,13 +61,44 @@ def test_with_the_page_hidden_a_message_creates_a_notification_and_updates_the_t
     expect(ana.page).to_have_title(re.compile(r"^\(2\) #bells"))
     notes = ana.page.evaluate("__notifications")
     assert notes == [
-        {"title": "Bruno in #bells", "body": "are you there?"},
-        {"title": "Bruno in #bells", "body": "hello?"},
+        {"title": "Bruno (guest) in #bells", "body": "are you there?"},
+        {"title": "Bruno (guest) in #bells", "body": "hello?"},
     ]
 
     ana.page.evaluate("__setHidden(false)")
     expect(ana.page).to_have_title("#bells · DeSafio chat")
     friend.close()
+
+
+def test_a_guest_s_notification_title_says_guest_and_a_registered_sender_s_does_not(
+    make_server: ServerFactory, open_chat: Opener
+) -> None:
+    # A notification shows only the title and body, not the page's guest tag: without a marker
+    # there, a guest whose name renders as "maria" would pass for the registered maria.
+    backend = make_server({"JWT_SECRET": SECRET})
+    ana = open_observed(open_chat, backend, "marked")
+    ana.page.get_by_role("button", name="Notify me").click()
+    expect(ana.page.locator("#notifyButton")).to_have_attribute("aria-pressed", "true")
+    ana.page.evaluate("__setHidden(true)")
+
+    maria = JsonClient(backend.ws, f"room=marked&token={sign('maria')}")
+    maria.next_of("subscribed")
+    maria.send(type="publish", room="marked", text="from the real maria", ref="m1")
+    expect(ana.page).to_have_title(re.compile(r"^\(1\) #marked"))
+    guest = JsonClient(backend.ws, "name=Maria2&room=marked")
+    guest.send(type="publish", room="marked", text="from a guest", ref="g1")
+    expect(ana.page).to_have_title(re.compile(r"^\(2\) #marked"))
+    guest.send(type="publish", room="marked", text="@Ana re-enter your password", ref="g2")
+    expect(ana.page).to_have_title(re.compile(r"^\(3\) #marked"))
+
+    titles = [note["title"] for note in ana.page.evaluate("__notifications")]
+    assert titles == [
+        "maria in #marked",
+        "Maria2 (guest) in #marked",
+        "Maria2 (guest) mentioned you in #marked",
+    ]
+    maria.close()
+    guest.close()
 
 
 def test_permission_is_never_asked_on_load_only_from_the_button(
