@@ -22,7 +22,10 @@ function readPush(data) {
 /** Show one pushed message; resolves when the notification is up. */
 function showPush(message) {
   if (!message) return Promise.resolve();
-  const sender = typeof message.sender === "string" ? message.sender : "Someone";
+  const name = typeof message.sender === "string" ? message.sender : "Someone";
+  // A guest picks its own name (any one no account holds): say so, as the message list's guest
+  // tag does, rather than let the name alone vouch for who wrote.
+  const sender = message.guest === true ? `${name} (guest)` : name;
   return self.registration.showNotification(`${sender} in #${message.room}`, {
     // Without a preview (PUSH_PREVIEW=false) the text stays on the server.
     body: typeof message.text === "string" ? message.text : "New message",

@@ -19,6 +19,7 @@ from backend.auth.rooms import Identity
 from backend.auth.service import AuthService
 from backend.broker import Envelope
 from backend.config import Settings
+from backend.identity import GUEST_PREFIX
 from backend.push.metrics import PushMetrics
 from backend.push.online import Online
 from backend.push.sender import Sender
@@ -32,8 +33,17 @@ FOLLOWS_REFRESH_SECONDS = 5.0
 
 
 def payload(envelope: Envelope, preview: bool) -> bytes:
-    """What the service worker gets: enough to show a notification and open the room."""
-    body: dict[str, object] = {"room": envelope.room, "id": envelope.id, "sender": envelope.sender}
+    """What the service worker gets: enough to show a notification and open the room.
+
+    `guest` and `sender_id` as on the socket (docs/protocol.md): display names are not unique
+    and a guest picks its own, so the name alone must not pass for who wrote."""
+    body: dict[str, object] = {
+        "room": envelope.room,
+        "id": envelope.id,
+        "sender": envelope.sender,
+        "sender_id": envelope.sender_id,
+        "guest": envelope.sender_id.startswith(GUEST_PREFIX),
+    }
     if preview:
         text = envelope.text
         body["text"] = text if len(text) <= PREVIEW_CHARS else text[: PREVIEW_CHARS - 1] + "…"
@@ -144,7 +154,7 @@ class Notifier:
             if await self.online.anywhere(username):
                 self.metrics.skipped_online.inc()
                 return
-            if not await self._may_read(username, envelope.room):
+            if not await self._may_receive(username, envelope.room):
                 return
             subscriptions = await self.store.subscriptions(username)
             if not subscriptions:
@@ -159,11 +169,16 @@ class Notifier:
         except Exception:  # one user's failure (a database hiccup) must not stop the others
             log.exception("push for a message in room %s failed", envelope.room)
 
-    async def _may_read(self, username: str, room: str) -> bool:
-        """Private rooms are checked again at send time: access may have been taken away."""
+    async def _may_receive(self, username: str, room: str) -> bool:
+        """The one send-time check, for every room: the follow was allowed once, but the account
+        may since have been disabled (its tokens are refused, so must its pushes be) or lost a
+        private room. A deleted account's subscriptions went with it (UserStore.delete). No row
+        at all is a name without an account here (a service token's), judged by the room alone."""
+        user = await self.auth.users.get(username) if self.auth.users.available else None
+        if user is not None and user.disabled:
+            return False
         if not self.auth.policy.is_private(room):
             return True
-        user = await self.auth.users.get(username) if self.auth.users.available else None
         identity = Identity(username, authenticated=True, role=user.role if user else None)
         return self.auth.may_enter(identity, room)
 

@@ -12,7 +12,14 @@ from tests.backend.push.test_delivery import PUBLIC_KEY, push_env
 from tests.frontend.pages import ChatPage
 from tests.support.server import ServerFactory
 
-PAYLOAD = {"room": "news", "id": 42, "sender": "dan", "text": "the build is green"}
+PAYLOAD = {
+    "room": "news",
+    "id": 42,
+    "sender": "dan",
+    "sender_id": "s:dan",
+    "guest": False,
+    "text": "the build is green",
+}
 
 # Calls the worker's push handler as the browser would, with an event whose data is the payload;
 # resolves once the handler's waitUntil promise has, with the notifications then showing.
@@ -57,6 +64,10 @@ def test_the_service_worker_shows_a_pushed_message(
                 "data": {"room": "news", "id": 42, "url": f"{server.http}/client/?room=news"},
             }
         ]
+        # A guest's name is whatever it typed: the title says it is a guest's.
+        guest = {**PAYLOAD, "id": 43, "sender": "maria", "sender_id": "g:0123", "guest": True}
+        shown = worker.evaluate(DISPATCH, guest)
+        assert [note["title"] for note in shown] == ["maria (guest) in #news"]
         # Something that is not one of ours shows nothing.
         again = worker.evaluate(DISPATCH.replace("JSON.stringify(payload)", "'not json'"), None)
         assert len(again) == 1

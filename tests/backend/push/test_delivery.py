@@ -12,7 +12,7 @@ import pytest
 
 from backend.push.keys import generate, private_key_b64, public_key_b64
 from tests.support.auth import SECRET, bearer, sign
-from tests.support.clients import JsonClient
+from tests.support.clients import JsonClient, publish_acked
 from tests.support.pushservice import Browser, PushService, push_service, verify_vapid
 from tests.support.server import ServerFactory, ServerProcess
 from tests.support.waiting import eventually
@@ -87,7 +87,14 @@ def test_an_offline_follower_gets_an_encrypted_signed_push_and_nobody_else_does(
     assert claims["sub"] == "mailto:ops@example.com"
     assert int(received.headers["ttl"]) == 3600
     body = ana.decrypt(received)
-    assert body == {"room": "news", "id": first, "sender": "dan", "text": long_text[:119] + "…"}
+    assert body == {
+        "room": "news",
+        "id": first,
+        "sender": "dan",
+        "sender_id": "s:dan",
+        "guest": False,
+        "text": long_text[:119] + "…",
+    }
     assert len(body["text"]) == 120
     with pytest.raises(http_ece.ECEException, match="InvalidTag"):  # only ana's key opens it
         bob.decrypt(received)
@@ -144,3 +151,17 @@ def test_the_per_user_rate_cap_holds(make_server: ServerFactory, service: PushSe
     eventually(lambda: metric(server, "desafio_push_sent_total") == 2, what="two pushes sent")
     assert len(service.to("ana")) == 2
     assert {ana.decrypt(r)["id"] for r in service.to("ana")} <= set(ids)
+
+
+def test_a_guests_push_says_it_is_a_guests_and_carries_the_sender_id(
+    make_server: ServerFactory, service: PushService
+) -> None:
+    server = make_server(push_env(AUTH_REQUIRED="false"))
+    ana = Browser(service.endpoint("ana"))
+    subscribe(server, "ana", ana, "news")
+    publish_acked(server.ws, "news", ["from a guest"], name="maria")
+    eventually(lambda: service.to("ana"), what="ana's push")
+    body = ana.decrypt(service.to("ana")[0])
+    # The name alone would pass for anyone's: the id and the flag are the server's word.
+    assert (body["sender"], body["guest"], body["text"]) == ("maria", True, "from a guest")
+    assert re.fullmatch(r"g:[0-9a-f]{16}", body["sender_id"])
