@@ -5,8 +5,9 @@ The page shows each visitor only the rooms *their own* credentials could read: n
 visitor who never logged in (open rooms only), the send box's login otherwise. The answer comes
 from the backend's history endpoint, the same rule as the socket's: `GET /rooms/{room}/messages
 ?limit=1` with the visitor's token (or none) answers 200 only when they may read the room.
-Answers are cached per (visitor, room) for CACHE_SECONDS; when the backend cannot answer, the
-room stays hidden (fail closed) unless an earlier answer is still fresh.
+Answers are cached per (visitor, room) for CACHE_SECONDS and used without asking while fresh;
+past that the backend is asked again, and when it cannot answer the room is hidden (fail
+closed): a stale answer is never used, as access may have been taken away since.
 """
 
 from __future__ import annotations
@@ -47,8 +48,8 @@ class RoomVisibility:
         if cached is not None and now - cached[0] < CACHE_SECONDS:
             return cached[1]
         answer = self._ask(room, token)
-        if answer is None:  # the backend could not say: an earlier answer, else hidden
-            return cached[1] if cached is not None else False
+        if answer is None:  # no verdict, and any earlier one is stale (else returned above)
+            return False
         with self._lock:
             if len(self._answers) >= MAX_ENTRIES:
                 self._answers.clear()
