@@ -2,7 +2,8 @@
 
 Examples: `python -m backend.auth token alerts-bot --role admin --ttl 86400` prints a service
 token (claim `svc`: a bot with no account; refused without the server's JWT_SECRET or RS256
-private key, and by the server if the name is a registered user's);
+private key, or if the name is a registered user's or looks like one; the name is then kept for
+the service in the database, so that nobody registers it later);
 `python -m backend.auth role ana admin` makes the registered user `ana` an admin.
 """
 
@@ -13,7 +14,9 @@ import asyncio
 import sys
 
 from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 
+from backend.auth.names import NAME_MAX, confusable_keys
 from backend.auth.passwords import normalize
 from backend.auth.tokens import Tokens
 from backend.auth.users import UserStore
@@ -43,6 +46,10 @@ def main(argv: list[str] | None = None) -> int:
             # A token signed with a throwaway key would verify nowhere: refuse, and say why.
             sys.stderr.write(problem + "\n")
             return 2
+        if not asyncio.run(_keep_for_service(settings.database_url, args.subject)):
+            sys.stderr.write(f"cannot mint a token: {args.subject!r} is a user's name, or looks "
+                             "like one (the service would pose as that user)\n")  # fmt: skip
+            return 1
         tokens = Tokens(settings)
         rooms = args.rooms.split(",") if args.rooms else None
         token, _ = tokens.issue(args.subject, args.role, rooms, args.ttl)
@@ -63,6 +70,25 @@ def _no_signing_key(settings: Settings) -> str | None:
             f"at least {MIN_SECRET_LENGTH} random characters)"
         )
     return None
+
+
+async def _keep_for_service(url: str, name: str) -> bool:
+    """Keep the name for the service now, so that nobody registers it before its first use."""
+    store = UserStore(url)
+    if not store.available:
+        return True  # no accounts: nobody could take it
+    try:
+        await store.start()
+        try:
+            if len(name) > NAME_MAX:
+                return not await store.any_with_keys(confusable_keys(name))
+            return await store.keep_for_service(name, confusable_keys(name))
+        finally:
+            await store.stop()
+    except (SQLAlchemyError, OSError) as exc:
+        # The server keeps it at its first use, or refuses the token if a user has it by then.
+        sys.stderr.write(f"the name could not be kept now ({type(exc).__name__}): minting anyway\n")
+        return True
 
 
 async def _set_role(url: str, username: str, role: str) -> int:

@@ -9,8 +9,10 @@ that bound. Open sockets are re-checked by AuthService's sweeper on the same per
 Which tokens are checked:
 - a user's token (claims `uid`, `ver`, issued by POST /auth/token): the account must exist with
   that id, not be disabled, and have that token version;
-- a service token (claim `svc`, `python -m backend.auth token`): must not carry the name of a
-  registered user (it would escape that user's revocation and deletion);
+- a service token (claim `svc`, `python -m backend.auth token`): its name is kept for it in the
+  user store when first seen (a row nobody can log in to, which registration and guests' names
+  then avoid, look-alikes included); refused if a user has that name or a look-alike (it would
+  pose as that user and escape its revocation), or if an admin disabled the service's row;
 - a token with neither: issued before accounts had ids, or by another service (RS256 with only
   a public key). Refused when this server issues tokens itself (log in again); accepted when it
   only verifies, unless the name is a disabled account here.
@@ -23,10 +25,12 @@ import time
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from backend.auth.names import confusable_keys
+from backend.auth.names import NAME_MAX, confusable_keys
 from backend.auth.rooms import Identity
 from backend.auth.tokens import InvalidToken
 from backend.auth.users import User, UserStore
+
+SERVICE_NAME_TAKEN = "a service token cannot carry a registered user's name, nor a look-alike"
 
 # Names remembered at most: a stream of tokens for distinct names cannot grow memory unbounded.
 MAX_CACHED = 50_000
@@ -61,6 +65,19 @@ class Accounts:
         self._cache[username] = (now, user)
         return user
 
+    async def keep_for_service(self, name: str) -> bool:
+        """Keep a service token's name in the user store (UserStore.keep_for_service)."""
+        keys = confusable_keys(name)
+        if len(name) > NAME_MAX:  # no row can hold it: at least no user may look like it
+            return not await self.reserved(keys)
+        try:
+            kept = await self.users.keep_for_service(name, keys)
+        except (SQLAlchemyError, OSError) as exc:
+            raise AccountsUnavailable("the account store is unavailable; retry later") from exc
+        self.forget(name)
+        self._reserved.clear()  # guests' answers about its look-alikes change now
+        return kept
+
     def forget(self, username: str) -> None:
         """This instance changed the account: the next check reads it again."""
         self._cache.pop(username, None)
@@ -94,11 +111,15 @@ class Accounts:
             if user.token_version != identity.token_version:
                 raise InvalidToken(REVOKED)
         elif identity.service:
-            # Nor a look-alike of one: "EVE", or "ana" with a Cyrillic first letter, beside a
-            # registered "eve" or "ana" would pose as that user wherever a name is shown, as a
-            # guest may not.
-            if user is not None or await self.reserved(confusable_keys(identity.name)):
-                raise InvalidToken("a service token cannot carry a registered user's name")
+            if user is None:
+                # First seen: its name is kept for it from now on. Not if a user has it or a
+                # look-alike ("EVE" beside "eve"): it would pose as that user, as a guest may not.
+                if not await self.keep_for_service(identity.name):
+                    raise InvalidToken(SERVICE_NAME_TAKEN)
+            elif not user.service:
+                raise InvalidToken(SERVICE_NAME_TAKEN)
+            elif user.disabled:
+                raise InvalidToken("service disabled")
         elif self.issuer:
             raise InvalidToken("token without an account id: log in again")
         elif user is not None and user.disabled:

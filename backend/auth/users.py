@@ -17,6 +17,11 @@ from backend.protocol import utc_timestamp
 from backend.storage.engine import acquire, release
 from backend.storage.schema import push_follows, push_subscriptions, users
 
+# The role of a row that keeps a service token's name (claim `svc`): a name, never an account.
+SERVICE = "service"
+# Not a PHC string: argon2 refuses to verify any password against it, so nobody logs in as one.
+NO_PASSWORD = "!"
+
 
 class UsernameTaken(Exception):
     """Registration of a name that exists already, or that looks like one that does."""
@@ -35,6 +40,8 @@ class User:
     id: str = ""
     token_version: int = 0
     disabled: bool = False
+    # A service token's name kept here (keep_for_service), not a user: no password, no login.
+    service: bool = False
 
 
 def _user(row: Any) -> User:
@@ -46,6 +53,7 @@ def _user(row: Any) -> User:
         row["id"],
         int(row["token_version"]),
         bool(row["disabled"]),
+        row["role"] == SERVICE,
     )
 
 
@@ -100,6 +108,35 @@ class UserStore:
         except IntegrityError:
             raise UsernameTaken(username) from None
         return user
+
+    async def keep_for_service(self, name: str, keys: Iterable[str]) -> bool:
+        """Keep `name` for the service token that carries it, as a row no one can log in to,
+        so that nobody registers it or a look-alike later (which would pass for the service).
+        True when the name is that service's; False when a user's name is it or looks like it
+        (`keys`: names.confusable_keys)."""
+        wanted = sorted(keys)
+        row = {
+            "username": name,
+            "password_hash": NO_PASSWORD,
+            "role": SERVICE,
+            "created_at": utc_timestamp(),
+            "id": secrets.token_hex(8),
+            "token_version": 0,
+            "disabled": False,
+            "name_key": confusable_key(name),
+        }
+        query = select(users.c.username, users.c.role).where(users.c.name_key.in_(wanted))
+        for _ in range(2):  # a lost race with another instance's insert: read what it kept
+            try:
+                async with self._engine().begin() as conn:
+                    found = (await conn.execute(query)).all()
+                    if found:
+                        return all(r.username == name and r.role == SERVICE for r in found)
+                    await conn.execute(users.insert(), row)
+                    return True
+            except IntegrityError:
+                continue
+        return False
 
     async def get(self, username: str) -> User | None:
         async with self._engine().connect() as conn:

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -144,6 +145,53 @@ def test_a_service_token_cannot_carry_a_look_alike_of_a_registered_name(
 ) -> None:
     register(server, "vero", "vero password")
     assert history(server, sign_token(lookalike)) == 401
+
+
+@pytest.mark.parametrize("squatter", ["deploy-bot", "DEPLOY-BOT", "dep1oy-bot"])
+def test_a_service_tokens_name_is_kept_so_nobody_registering_it_later_can_pose_as_it_or_stop_it(
+    server: ServerProcess, squatter: str
+) -> None:
+    bot = sign_token("deploy-bot", role="admin")
+    assert history(server, bot) == 200
+    register(server, squatter, "squatter password")
+    assert login(server, squatter, "squatter password").status_code == 401  # never created
+    assert history(server, bot) == 200
+    assert login(server, "deploy-bot", "!").status_code == 401  # the row that keeps it: no login
+
+
+def test_an_admin_disabling_a_services_name_refuses_its_tokens(server: ServerProcess) -> None:
+    bot = sign_token("report-bot")
+    assert history(server, bot) == 200
+    assert httpx.post(server.http + "/admin/users/report-bot/disable", headers=ADMIN).is_success
+    eventually(lambda: history(server, bot) == 401, timeout=CACHE + 1.0, what="the refusal")
+
+
+def test_the_cli_keeps_the_name_it_mints_for_and_refuses_a_users_name(
+    make_server: ServerFactory, tmp_path: Path
+) -> None:
+    database = f"sqlite+aiosqlite:///{tmp_path}/accounts.db"
+    server = make_server({**SECURED, "DATABASE_URL": database})
+    register(server, "ursula", "ursula password")
+    env = {"PATH": "/usr/bin:/bin", "JWT_SECRET": SECRET, "DATABASE_URL": database}
+
+    def mint(name: str) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run(
+            [sys.executable, "-m", "backend.auth", "token", name],
+            cwd=ROOT, env=env, capture_output=True, timeout=60,
+        )  # fmt: skip
+
+    for taken in ("ursula", "URSULA", "ursu1a"):
+        refused = mint(taken)
+        assert (refused.returncode, refused.stdout) == (1, b""), refused.stderr
+        assert b"user's name" in refused.stderr
+    minted = mint("nightly-bot")
+    assert minted.returncode == 0, minted.stderr
+    # Kept before its first use: registering it now creates nothing, and no guest may take it.
+    register(server, "nightly-bot", "squatter password")
+    assert login(server, "nightly-bot", "squatter password").status_code == 401
+    assert history(server, minted.stdout.decode().strip()) == 200
+    guests = make_server({**SECURED, "AUTH_REQUIRED": "false", "DATABASE_URL": database})
+    assert refused_status(f"{guests.ws}?name=Nightly-Bot&room=lobby") == 400
 
 
 # A time bound: two cache periods.
