@@ -17,7 +17,7 @@ from sqlalchemy import bindparam, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.dml import ReturningInsert
 
@@ -62,7 +62,7 @@ class Writer:
         if self._local is not None:
             self._local.close()
 
-    async def commit(self, items: Sequence[Item]) -> list[Envelope]:
+    async def commit(self, items: Sequence[Item], resolving: bool = False) -> list[Envelope]:
         fresh: list[Envelope] = []
         for pause in (*RETRY_PAUSES, None):
             try:
@@ -80,7 +80,7 @@ class Writer:
                     log.warning("storing %d messages failed (%s); retrying", len(items), exc)
                     await asyncio.sleep(pause)
                     continue
-                return await self._one_by_one(items, exc)
+                return await self._one_by_one(items, exc, resolving)
             for (_, done), (envelope, is_fresh) in zip(items, results, strict=True):
                 if is_fresh:
                     fresh.append(envelope)
@@ -89,15 +89,21 @@ class Writer:
             return fresh
         return fresh  # pragma: no cover - the loop always returns
 
-    async def _one_by_one(self, items: Sequence[Item], exc: Exception) -> list[Envelope]:
+    async def _one_by_one(
+        self, items: Sequence[Item], exc: Exception, resolving: bool
+    ) -> list[Envelope]:
         if len(items) == 1:
+            if not resolving and isinstance(exc, IntegrityError) and items[0][0].ref is not None:
+                # Another transaction stored this ref between our lookup and our insert (the
+                # same resend given to two instances at once): looked up again, it resolves.
+                return await self.commit(items, resolving=True)
             # Refused by the database on its own: this message can never be stored.
             log.warning("a message was refused by the database: %s", type(exc).__name__)
             _fail(items, StorageError("the database refused this message", "invalid_data"))
             return []
         fresh: list[Envelope] = []
         for item in items:
-            fresh += await self.commit([item])
+            fresh += await self.commit([item], resolving)
         return fresh
 
     async def _transaction(self, items: Sequence[Item]) -> list[tuple[Envelope, bool]]:

@@ -116,6 +116,30 @@ def test_one_row_the_database_refuses_fails_alone(postgres: PostgresServer) -> N
     asyncio.run(scenario())
 
 
+def test_the_same_ref_stored_by_two_writers_at_once_is_one_message_acked_to_both(
+    postgres: PostgresServer,
+) -> None:
+    # Two instances handed the same resend at the same moment: both look the ref up, find
+    # nothing, and one insert meets the other's in the unique index.
+    async def scenario() -> None:
+        one, two = create_store(postgres.url), create_store(postgres.url)
+        await one.start()
+        await two.start()
+        for n in range(60):  # one message per transaction: the race each time
+            same = draft("ref-race", n, ref=f"r{n}")
+            first, second = await asyncio.gather(
+                one.append(same), two.append(same), return_exceptions=True
+            )
+            assert isinstance(first, Envelope) and isinstance(second, Envelope), (first, second)
+            assert first.id == second.id
+        stored = await one.read("ref-race", Window(limit=100))
+        assert [e.ref for e in stored] == [f"r{n}" for n in range(60)]
+        await one.stop()
+        await two.stop()
+
+    asyncio.run(scenario())
+
+
 def test_ids_are_never_given_again_after_retention_deletes_a_whole_room(database_url: str) -> None:
     async def scenario() -> None:
         store = create_store(database_url)
