@@ -7,7 +7,8 @@ failed or repeated append is harmless, because each instance's sequencer drops i
 fanned out and reads any gap from the database. Each instance runs one reader task: XREAD BLOCK
 over the streams of its subscribed rooms, the shared presence stream and its own wake stream
 (written on subscribe, so the reader re-issues XREAD with the new room at once). After any read
-failure (a stall, a restart) the reader asks the hub to resync every room from the database.
+failure (a stall, a restart), and when a peer stops beating (killed, its last appends maybe never
+made), the hub is asked to resync every room from the database.
 This module is imported only for `redis://` URLs.
 """
 
@@ -75,6 +76,7 @@ class RedisBroker(Broker):
         self._health = Health()
         self._counter = PublishCounter()
         self._presence = RedisPresence(self._client, self._counter, self._health)
+        self._presence.on_peer_lost = self._peer_lost
         self._positions: dict[str, str] = {}  # stream key -> id of the last entry read
         self._unresolved: set[str] = set()  # subscribed streams whose position is not known yet
         self._rooms: dict[str, str] = {}  # stream key -> room, for subscribed rooms
@@ -184,6 +186,9 @@ class RedisBroker(Broker):
                 backoff.reset()
                 for _ in range(min(len(batch), len(self._outbox))):
                     self._outbox.popleft()
+
+    def _peer_lost(self) -> None:
+        self._queue.put_nowait(Resync())  # every followed room, read again from the database
 
     async def _wake(self) -> None:
         """Make the reader's XREAD return now (it then re-reads the set of rooms)."""

@@ -53,6 +53,9 @@ class RedisPresence(ClusterPresence):
         # Set whenever Redis may not hold our members as they are: first beat, after an outage.
         self._resync = True
         self._stopped = False
+        # Peers seen beating at the last beat, and who to tell when one of them stops.
+        self._alive: set[str] = set()
+        self.on_peer_lost: Callable[[], None] = lambda: None
 
     def bind(
         self,
@@ -187,12 +190,19 @@ class RedisPresence(ClusterPresence):
         peers = [peer for peer in peers if peer != self.instance]
         beats = await self._client.mget([keys.heartbeat(i) for i in peers]) if peers else []
         others = []
+        alive = set()
         for peer, beat in zip(peers, beats, strict=True):
             if beat is None:
                 await self._reap_instance(peer)
             else:
+                alive.add(peer)
                 others.append(orjson.loads(beat))
         self._others = others
+        if self._alive - alive:
+            # A peer stopped (reaped here or by another instance). What it committed but never
+            # appended to the streams (killed before its appender ran) is only in the database.
+            self.on_peer_lost()
+        self._alive = alive
 
     async def _resync_members(self) -> None:
         args: list[str] = [self.instance, keys.PREFIX]

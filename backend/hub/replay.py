@@ -2,7 +2,9 @@
 
 The connection joins the room first and is marked as catching up, so the fan-out skips it
 there. The replay then reads the store page by page, only up to the last id this instance has
-fanned out in the room, waiting for the client to take each page (the same back-pressure as
+fanned out in the room (first caught up, from the store, to at least the client's `since` and
+the store's end as the plan read it: the broker may be late, or have lost a dead instance's
+messages), waiting for the client to take each page (the same back-pressure as
 live traffic), and hands over to live in the same event-loop step in which it reaches that id:
 no gap and no duplicate at the seam, and at most one page in memory per subscriber.
 """
@@ -37,6 +39,7 @@ class Plan:
     reason: str | None = None
     epoch: str | None = None
     history: int = 0  # with start None and history > 0: the newest `history` messages
+    last: int = 0  # the store's last id when the plan was made: the replay reaches it at least
 
 
 def begin(conn: Connection, room: str) -> None:
@@ -57,7 +60,7 @@ async def plan(
             return Plan(None, False, "storage_unavailable")
         return Plan(None, reason="storage_unavailable")
     if since is None:
-        return Plan(None, epoch=position.epoch or None, history=history)
+        return Plan(None, epoch=position.epoch or None, history=history, last=position.last)
     return _recovery(position, since, epoch, max_replay)
 
 
@@ -71,7 +74,7 @@ def _recovery(position: Position, since: int, epoch: str | None, max_replay: int
         return Plan(None, False, "purged", current)  # retention deleted what it missed
     if position.last - since > max_replay:
         return Plan(None, False, "too_far_behind", current)
-    return Plan(since, True, None, current)
+    return Plan(since, True, None, current, last=position.last)
 
 
 async def run(store: Store, sequencer: Sequencer, conn: Connection, room: str, p: Plan) -> bool:
@@ -91,6 +94,8 @@ async def _replay(store: Store, sequencer: Sequencer, conn: Connection, room: st
     # A recovery must find every id after `since`; `history` takes what retention has left.
     exact = position is not None
     if position is None and p.history > 0:
+        if not await sequencer.catch_up(room, p.last):
+            return False
         newest = sequencer.last(room)
         if newest is None:
             return False
@@ -103,8 +108,17 @@ async def _replay(store: Store, sequencer: Sequencer, conn: Connection, room: st
     rows = FIRST_PAGE
     while room in conn.rooms:
         target = sequencer.last(room)
+        if conn.state is not State.OPEN:
+            return True
+        if target is None or target < max(position, p.last):
+            # This instance has not yet fanned out what the client has, or what the store held
+            # when it asked (its feed is starting, or the broker is late or lost another
+            # instance's messages): handed over now, live would repeat ids or skip some.
+            if not await sequencer.catch_up(room, max(position, p.last)):
+                return False
+            continue
         # No await between this check and `run`'s hand-over: nothing can be fanned out between.
-        if target is None or position >= target or conn.state is not State.OPEN:
+        if position >= target:
             return True
         try:
             page = await store.read(room, Window(limit=rows, after=position, before=target + 1))

@@ -27,6 +27,9 @@ MAX_WAITING = 1_000
 FILL_PAGE = 500
 # After a failed read, try again this much later.
 RETRY_AFTER = 1.0
+# How often, and how long, a replay waits for a room's feed to reach an id (catch_up).
+CATCH_UP_POLL = 0.02
+CATCH_UP_FOR = 10.0
 
 
 class RoomFeed:
@@ -105,6 +108,26 @@ class Sequencer:
         for room, feed in self.feeds.items():
             if feed.last is not None and feed.filling is None:
                 feed.filling = asyncio.get_running_loop().create_task(self._fill(room, 0.0))
+
+    async def catch_up(self, room: str, at_least: int) -> bool:
+        """Wait until this instance has fanned out `room` up to `at_least`, reading the store for
+        what the broker has not brought (yet, or ever: its author instance may have died before
+        appending it). False if the room is left meanwhile, or the store does not get there in
+        CATCH_UP_FOR seconds. A replay hands a client over to live only from there: from an
+        earlier id, live would send again what the client has, or skip what it missed."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + CATCH_UP_FOR
+        while loop.time() < deadline:
+            feed = self.feeds.get(room)
+            if feed is None:
+                return False
+            if feed.last is not None:  # None: the feed is starting (its position is being read)
+                if feed.last >= at_least:
+                    return True
+                if feed.filling is None:
+                    feed.filling = loop.create_task(self._fill(room, 0.0))
+            await asyncio.sleep(CATCH_UP_POLL)
+        return False
 
     def _drain(self, room: str, feed: RoomFeed) -> None:
         if feed.last is None:
