@@ -6,15 +6,14 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from backend.messages import Draft, Envelope
-from backend.protocol import utc_timestamp
 from backend.storage.base import Position, StorageError, Store, Window
 from backend.storage.engine import acquire, release
+from backend.storage.retention import purge_sql
 from backend.storage.rows import envelope_of
 from backend.storage.schema import log_meta, messages, room_log
 from backend.storage.writer import Item, Writer
@@ -140,21 +139,7 @@ class SqlStore(Store):
 
     async def purge(self, max_age_seconds: float, max_per_room: int) -> int:
         assert self.engine is not None
-        deleted = 0
-        async with self.engine.begin() as conn:
-            if max_age_seconds > 0:
-                cutoff = datetime.now(UTC) - timedelta(seconds=max_age_seconds)
-                stamp = utc_timestamp(cutoff)
-                deleted += (
-                    await conn.execute(delete(messages).where(messages.c.ts < stamp))
-                ).rowcount
-            if max_per_room > 0:
-                newest = select(messages.c.room, func.max(messages.c.id)).group_by(messages.c.room)
-                for room, high in (await conn.execute(newest)).all():
-                    keep_from = int(high) - max_per_room
-                    stale = (messages.c.room == room) & (messages.c.id <= keep_from)
-                    deleted += (await conn.execute(delete(messages).where(stale))).rowcount
-        return deleted
+        return await purge_sql(self.engine, max_age_seconds, max_per_room)
 
 
 def _unavailable(exc: Exception) -> StorageError:

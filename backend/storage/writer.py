@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from collections.abc import Awaitable, Sequence
 from typing import Any
 
@@ -46,7 +47,11 @@ def is_outage(exc: BaseException) -> bool:
     """A failure of the database or the connection, not of these rows (retry, do not split)."""
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
         return True
-    return isinstance(exc, OperationalError | InterfaceError | OSError | TimeoutError)
+    # sqlite3's own (the SQLite writer takes its lock without SQLAlchemy): "database is locked"
+    # after the busy timeout is a held lock, not these rows' fault.
+    return isinstance(
+        exc, OperationalError | InterfaceError | OSError | TimeoutError | sqlite3.OperationalError
+    )
 
 
 class Writer:

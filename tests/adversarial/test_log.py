@@ -1,17 +1,24 @@
 """Budgets of the message log: replays page under back-pressure, publishing to endless room
-names holds no memory per name, and the stored-bytes quota stops one identity filling the disk."""
+names holds no memory per name and its rows cost retention no hold on others' publishes, and
+the stored-bytes quota stops one identity filling the disk."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
 
+from backend.hub.publishing import ENTRY_BYTES
 from backend.hub.stats import PUBLISHED_ONLY_ROOMS
+from backend.identity import Sender
+from backend.messages import Draft
+from backend.storage import create_store
 from tests.adversarial.harness import Watch, scaled
 from tests.support.clients import JsonClient, connect, publish_acked
 from tests.support.server import ServerFactory
@@ -138,6 +145,44 @@ def test_the_stored_bytes_quota_stops_one_identity_and_nobody_else(
         second = answers(again, 1)
     acked = [a for a in first if a["type"] == "ack"]
     refused = [a for a in first if a["type"] == "error"]
-    assert len(acked) == quota // len(body)
+    assert len(acked) == quota // (len(body) + ENTRY_BYTES)
     assert {r["code"] for r in refused} == {"quota_exceeded"}
     assert second[0]["code"] == "quota_exceeded"
+
+
+def test_retention_over_endless_one_message_rooms_does_not_stop_others_publishing(
+    make_server: ServerFactory, tmp_path: Path
+) -> None:
+    # What an attacker leaves by publishing once to each of many new room names (cheap: the
+    # rows are few bytes). Written straight through the store, as the server would have.
+    database = f"sqlite+aiosqlite:///{tmp_path}/rooms.db"
+    rooms = scaled(20_000, 100_000)
+
+    async def fill() -> None:
+        store = create_store(database, batch_size=500)
+        await store.start()
+        sender = Sender("g:0123456789abcdef", "spray")
+        await asyncio.gather(
+            *(store.append(Draft(f"spray-{n}", sender, "", None, "i:0")) for n in range(rooms))
+        )
+        await store.stop()
+
+    asyncio.run(fill())
+    # Retention every second, counting rooms as shipped (the newest 10,000 of each are kept).
+    server = make_server({"DATABASE_URL": database, "RETENTION_INTERVAL_SECONDS": "1"})
+    with Watch(server):
+        time.sleep(4)  # a few retention rounds beside the healthy pair: its publishes go on
+
+
+def test_empty_messages_to_endless_new_rooms_fill_the_stored_bytes_quota_too(
+    make_server: ServerFactory,
+) -> None:
+    quota = 64 * 1024
+    server = make_server({**BIG, "STORED_BYTES_PER_HOUR": str(quota)})
+    spray = JsonClient(server.ws)
+    count = quota // ENTRY_BYTES + 50
+    for n in range(count):
+        spray.send(type="publish", room=f"empty-{n}", text="", ref=f"e{n}")
+    answers = [spray.next(skip=("presence",)) for _ in range(count)]
+    assert sum(a["type"] == "ack" for a in answers) == quota // ENTRY_BYTES
+    assert {a["code"] for a in answers if a["type"] == "error"} == {"quota_exceeded"}

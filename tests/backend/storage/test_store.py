@@ -6,9 +6,11 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
+
 from backend.identity import Sender
 from backend.messages import Draft, Envelope
-from backend.storage import StorageError, Window, create_store
+from backend.storage import StorageError, Window, create_store, retention
 from backend.storage.sql import SqlStore
 from tests.support.postgres import PostgresServer
 
@@ -163,6 +165,29 @@ def test_retention_keeps_the_newest_per_room(database_url: str) -> None:
         assert await store.purge(max_age_seconds=0, max_per_room=10) >= 20
         position = await store.position("keep-ten")
         assert (position.first, position.last) == (21, 30)
+        await store.stop()
+
+    asyncio.run(scenario())
+
+
+def test_retention_deletes_in_chunks_until_nothing_it_no_longer_keeps_is_left(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(retention, "PURGE_CHUNK", 7)  # several transactions per rule
+
+    async def scenario() -> None:
+        store = create_store(database_url)
+        await store.start()
+        await asyncio.gather(*(store.append(draft("chunks", n)) for n in range(50)))
+        await asyncio.gather(*(store.append(draft(f"small-{n}", n)) for n in range(30)))
+        assert await store.purge(max_age_seconds=0, max_per_room=12) >= 38
+        assert (await store.position("chunks")).first == 39
+        assert (await store.position("small-3")).first == 1  # one message: under the count
+        await asyncio.sleep(0.01)  # timestamps have millisecond precision
+        # (The database may hold other tests' rooms: all as old.)
+        assert await store.purge(max_age_seconds=1e-9, max_per_room=0) >= 42
+        assert await store.read("chunks", Window(limit=100)) == []
+        assert await store.read("small-3", Window(limit=100)) == []
         await store.stop()
 
     asyncio.run(scenario())
