@@ -12,7 +12,10 @@ export class TypingView {
 
   typing(id, name) {
     clearTimeout(this.people.get(id)?.timer);
-    this.people.set(id, { name, timer: setTimeout(() => this.stopped(id), FORGET_MS) });
+    // A guest's sender id is "g:…" (protocol.md): marked, as a guest may take a name that
+    // renders like a registered user's.
+    const shown = String(id).startsWith("g:") ? `${name} (guest)` : name;
+    this.people.set(id, { name: shown, timer: setTimeout(() => this.stopped(id), FORGET_MS) });
     this.show();
   }
 

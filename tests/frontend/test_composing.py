@@ -95,13 +95,13 @@ def test_a_very_long_message_is_folded_until_asked(
     friend.close()
 
 
-def test_the_others_see_who_is_typing_until_the_message_arrives(
+def test_the_others_see_who_is_typing_and_that_a_guest_is_one_until_the_message_arrives(
     server: ServerProcess, open_chat: Opener
 ) -> None:
     ana = open_chat(server.http, "Ana", "typists")
     bruno = open_chat(server.http, "Bruno", "typists")
     ana.input.type("hello the")
-    expect(bruno.page.locator("#typing")).to_have_text("Ana is typing…")
+    expect(bruno.page.locator("#typing")).to_have_text("Ana (guest) is typing…")
     expect(ana.page.locator("#typing")).to_have_text("")
     ana.input.type("re")
     ana.input.press("Enter")
@@ -110,7 +110,7 @@ def test_the_others_see_who_is_typing_until_the_message_arrives(
     # A notice that is not followed by a message fades on its own.
     ana.page.wait_for_timeout(2600)  # the page sends at most one notice per 2.5 s
     ana.input.type("hmm")
-    expect(bruno.page.locator("#typing")).to_have_text("Ana is typing…")
+    expect(bruno.page.locator("#typing")).to_have_text("Ana (guest) is typing…")
     expect(bruno.page.locator("#typing")).to_have_text("", timeout=8_000)
 
 
