@@ -21,6 +21,9 @@ from backend.storage.schema import push_follows, push_subscriptions, users
 SERVICE = "service"
 # Not a PHC string: argon2 refuses to verify any password against it, so nobody logs in as one.
 NO_PASSWORD = "!"
+# The role of a deleted account's row, kept so that its name is never given to anyone else:
+# private rooms list names, and old messages show it (docs/security.md, "Accounts").
+DELETED = "deleted"
 
 
 class UsernameTaken(Exception):
@@ -164,7 +167,7 @@ class UserStore:
         """Bump the token version: every token issued so far is refused from now on."""
         query = (
             update(users)
-            .where(users.c.username == username)
+            .where(users.c.username == username, users.c.role != DELETED)
             .values(token_version=users.c.token_version + 1)
         )
         async with self._engine().begin() as conn:
@@ -172,27 +175,41 @@ class UserStore:
 
     async def set_disabled(self, username: str, disabled: bool) -> bool:
         """Disable (or enable) a user; False when there is no such user."""
-        query = update(users).where(users.c.username == username).values(disabled=disabled)
+        query = (
+            update(users)
+            .where(users.c.username == username, users.c.role != DELETED)
+            .values(disabled=disabled)
+        )
         async with self._engine().begin() as conn:
             return bool((await conn.execute(query)).rowcount)
 
     async def delete(self, username: str) -> bool:
-        """Delete a user and their push subscriptions and follows; False when not there."""
+        """Delete a user's account, push subscriptions and follows; False when not there. The
+        name stays taken (a row nobody can log in to, its tokens revoked): a new account of
+        that name would inherit what is granted by name (private rooms) and pass for the old
+        one in its messages."""
+        tombstone = {
+            "role": DELETED,
+            "password_hash": NO_PASSWORD,
+            "disabled": True,
+            "token_version": users.c.token_version + 1,
+        }
+        kept = update(users).where(users.c.username == username, users.c.role != DELETED)
         async with self._engine().begin() as conn:
+            if not (await conn.execute(kept.values(**tombstone))).rowcount:
+                return False
             await conn.execute(
                 delete(push_subscriptions).where(push_subscriptions.c.username == username)
             )
             await conn.execute(delete(push_follows).where(push_follows.c.username == username))
-            return bool(
-                (await conn.execute(delete(users).where(users.c.username == username))).rowcount
-            )
+            return True
 
     async def set_role(self, username: str, role: Role) -> bool:
         """Promote or demote; False when there is no such user."""
         # Tokens carry the role: revoking them makes a demotion take effect now, not at `exp`.
         query = (
             update(users)
-            .where(users.c.username == username)
+            .where(users.c.username == username, users.c.role.in_(("user", "admin")))
             .values(role=role, token_version=users.c.token_version + 1)
         )
         async with self._engine().begin() as conn:

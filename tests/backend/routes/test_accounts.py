@@ -93,7 +93,7 @@ def test_an_admin_disables_and_enables_a_user(server: ServerProcess) -> None:
     assert httpx.post(server.http + "/admin/users/nobody/disable", headers=ADMIN).status_code == 404
 
 
-def test_a_deleted_users_tokens_stay_refused_even_under_a_new_account_of_that_name(
+def test_a_deleted_users_tokens_stay_refused_and_their_name_is_never_given_to_anyone_else(
     server: ServerProcess,
 ) -> None:
     register(server, "dora", "dora password")
@@ -101,11 +101,33 @@ def test_a_deleted_users_tokens_stay_refused_even_under_a_new_account_of_that_na
     assert httpx.delete(server.http + "/admin/users/dora", headers=ADMIN).status_code == 200
     assert history(server, token) == 401
     assert login(server, "dora", "dora password").status_code == 401
-    register(server, "dora", "another password")  # someone else takes the name
-    assert history(server, token) == 401  # a new user id: the old token is not theirs
-    assert history(server, token_of(server, "dora", "another password")) == 200
-    assert httpx.delete(server.http + "/admin/users/dora", headers=ADMIN).status_code == 200
+    for taker in ("dora", "DORA", "d0ra"):  # someone else would take the name
+        register(server, taker, "another password")
+        assert login(server, taker, "another password").status_code == 401  # never created
+    assert history(server, token) == 401
+    assert httpx.post(server.http + "/admin/users/dora/enable", headers=ADMIN).status_code == 404
+    assert login(server, "dora", "dora password").status_code == 401
     assert httpx.delete(server.http + "/admin/users/dora", headers=ADMIN).status_code == 404
+    register(server, "dorothea", "dorothea password")  # registration itself still works
+    assert login(server, "dorothea", "dorothea password").status_code == 200
+
+
+def test_a_name_freed_by_deletion_does_not_open_the_private_rooms_that_list_it(
+    make_server: ServerFactory,
+) -> None:
+    server = make_server(SECURED)  # its own: registration's budget is untouched
+    register(server, "ana", "ana password")  # PRIVATE_ROOMS lists "ana" for "staff"
+    staff = httpx.get(
+        server.http + "/rooms/staff/messages",
+        headers=bearer(token_of(server, "ana", "ana password")),
+    )
+    assert staff.status_code == 200
+    assert httpx.delete(server.http + "/admin/users/ana", headers=ADMIN).status_code == 200
+    assert register(server, "ana", "not ana at all").status_code == 201  # as if free
+    assert login(server, "ana", "not ana at all").status_code == 401
+    # Registration itself still works here: the refusal above was the name's.
+    register(server, "another", "another password")
+    assert login(server, "another", "another password").status_code == 200
 
 
 def test_an_admin_revokes_a_users_tokens(server: ServerProcess) -> None:
