@@ -12,7 +12,7 @@ import pytest
 
 from backend.auth.names import confusable_keys
 from backend.auth.passwords import HashBudget
-from backend.auth.users import UsernameTaken, UserStore
+from backend.auth.users import NO_PASSWORD, UsernameTaken, UserStore
 from backend.storage.migrate import upgrade
 
 
@@ -47,7 +47,7 @@ def test_users_are_created_once_found_and_promoted(database_url: str) -> None:
     asyncio.run(scenario())
 
 
-def test_accounts_have_stable_ids_versions_and_can_be_disabled_and_deleted(
+def test_accounts_have_stable_ids_versions_and_can_be_disabled_and_deleted_for_good(
     database_url: str,
 ) -> None:
     name = "v" + uuid.uuid4().hex[:12]
@@ -70,9 +70,14 @@ def test_accounts_have_stable_ids_versions_and_can_be_disabled_and_deleted(
             assert disabled is not None and disabled.disabled
             assert await store.any_with_keys(confusable_keys(name.upper()))
             assert await store.delete(name)
-            assert await store.get(name) is None and not await store.delete(name)
-            again = await store.create(name, "$argon2id$placeholder")
-            assert again.id != created.id  # a new account under an old name is a new user
+            # A tombstone: nobody logs in to it, brings it back, or registers its name again.
+            gone = await store.get(name)
+            assert gone is not None and gone.disabled and gone.password_hash == NO_PASSWORD
+            assert gone.token_version == 4 and not await store.delete(name)
+            assert not await store.set_disabled(name, False)
+            assert not await store.set_role(name, "admin")
+            with pytest.raises(UsernameTaken):
+                await store.create(name, "$argon2id$placeholder")
         finally:
             await store.stop()
 
