@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from backend.auth.accounts import REVOKED, Accounts
 from backend.auth.names import confusable_keys
-from backend.auth.passwords import HashBudget, needs_rehash, normalize
+from backend.auth.passwords import HashBudget, HashBusy, needs_rehash, normalize
 from backend.auth.ratelimit import LoginLimiter, RegistrationLimiter
 from backend.auth.rooms import Identity, RoomPolicy
 from backend.auth.tokens import InvalidToken, Tokens
@@ -104,7 +104,12 @@ class AuthService:
         user = await self.users.get(name)
         if user is not None and user.disabled:
             user = None  # checked like a wrong password: the same time, the same answer
-        if not await self.hashing.verify_password(user.password_hash if user else None, password):
+        try:
+            ok = await self.hashing.verify_password(user.password_hash if user else None, password)
+        except HashBusy:
+            self.limiter.refused(name, address, stamp)  # no guess was checked: none is counted
+            raise
+        if not ok:
             return None
         assert user is not None  # verify_password is False without a stored hash
         self.limiter.succeeded(name, address, stamp)
