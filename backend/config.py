@@ -191,6 +191,9 @@ class Settings(BaseSettings):
     # false: pushes carry room, sender and id only, never the text.
     push_preview: bool = True
     push_max_subscriptions_per_user: int = Field(default=10, ge=1)
+    # Rooms one user may follow for push (PUT /push/follows past it: 409). Every follow is held
+    # in each instance's memory and re-read every few seconds, so it must not grow unbounded.
+    push_max_follows_per_user: int = Field(default=100, ge=1)
     # The server POSTs wherever a subscription says: only to these push services (host or
     # parent domain), over https. Widen for a self-hosted push service.
     push_endpoint_hosts: list[str] = Field(

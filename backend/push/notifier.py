@@ -97,8 +97,9 @@ class Notifier:
         self._queue: asyncio.Queue[Envelope] = asyncio.Queue(settings.push_queue_size)
         self._pending: set[asyncio.Task[None]] = set()
         self._tasks: list[asyncio.Task[None]] = []
-        # Bumped by every local follow change: a refresh that read meanwhile is discarded.
-        self._generation = 0
+        # Local follow changes made while a refresh reads (None otherwise), replayed onto what
+        # it read: discarding a read that overlapped a change starved it under steady changes.
+        self._changes: list[tuple[str, str, bool]] | None = None
 
     async def start(self) -> None:
         self.followers = await self.store.followers()
@@ -117,12 +118,19 @@ class Notifier:
 
     def followed(self, username: str, room: str, following: bool) -> None:
         """A follow changed here: the cache knows at once (other instances within the refresh)."""
-        self._generation += 1
-        names = self.followers.setdefault(room, set())
+        if self._changes is not None:
+            self._changes.append((username, room, following))
+        self._apply(self.followers, username, room, following)
+
+    @staticmethod
+    def _apply(followers: dict[str, set[str]], username: str, room: str, following: bool) -> None:
+        """Unfollows create nothing and drop emptied sets: anyone may DELETE any room name."""
         if following:
-            names.add(username)
-        else:
+            followers.setdefault(room, set()).add(username)
+        elif (names := followers.get(room)) is not None:
             names.discard(username)
+            if not names:
+                del followers[room]
 
     def published(self, envelope: Envelope) -> None:
         """A message was stored. Called in the publishing path: must not block or raise."""
@@ -186,10 +194,16 @@ class Notifier:
         while True:
             await asyncio.sleep(FOLLOWS_REFRESH_SECONDS)
             self.cap.prune()
-            generation = self._generation
+            changes: list[tuple[str, str, bool]] = []
+            self._changes = changes
             try:
                 fresh = await self.store.followers()
-                if generation == self._generation:
-                    self.followers = fresh
             except Exception:  # keep the last good cache; the next round tries again
                 log.exception("reading push follows failed")
+                continue
+            finally:
+                self._changes = None
+            # Each change was committed before it was journaled: replaying a seen one is a no-op.
+            for username, room, following in changes:
+                self._apply(fresh, username, room, following)
+            self.followers = fresh

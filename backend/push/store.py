@@ -24,6 +24,10 @@ class TooManySubscriptions(Exception):
     """The user has PUSH_MAX_SUBSCRIPTIONS_PER_USER browsers subscribed already."""
 
 
+class TooManyFollows(Exception):
+    """The user follows PUSH_MAX_FOLLOWS_PER_USER rooms already."""
+
+
 @dataclass(frozen=True)
 class Subscription:
     """What a browser's PushManager.subscribe() answered, and whose it is."""
@@ -104,15 +108,23 @@ class PushStore:
             for r in (x._mapping for x in rows)
         ]
 
-    async def follow(self, username: str, room: str) -> None:
+    async def follow(self, username: str, room: str, limit: int) -> None:
+        """Follow `room` (again: idempotent, counted once); TooManyFollows past `limit`."""
         table = push_follows
         row = {"username": username, "room": room, "created_at": utc_timestamp()}
+        mine = (table.c.username == username) & (table.c.room == room)
+        held = select(func.count()).select_from(table).where(table.c.username == username)
         # Delete-then-insert: an idempotent PUT on SQLite and PostgreSQL alike; a concurrent PUT
-        # of the same follow may win the insert, and the follow is stored either way.
+        # of the same follow may win the insert, and the follow is stored either way. The delete
+        # comes first so that re-following is not counted against the cap, and (on SQLite) so
+        # that this transaction holds the write lock before it counts: concurrent PUTs are then
+        # serialized and the cap is exact. On PostgreSQL (READ COMMITTED) PUTs in flight at the
+        # same moment may each see room for one more, as with subscriptions: a bounded overshoot.
         with contextlib.suppress(IntegrityError):
             async with self._engine().begin() as conn:
-                mine = (table.c.username == username) & (table.c.room == room)
                 await conn.execute(delete(table).where(mine))
+                if (await conn.execute(held)).scalar_one() >= limit:
+                    raise TooManyFollows(username)
                 await conn.execute(table.insert(), row)
 
     async def unfollow(self, username: str, room: str) -> bool:

@@ -15,7 +15,12 @@ from backend.auth.rooms import Identity
 from backend.protocol import ROOM_PATTERN
 from backend.push import PushService, endpoints
 from backend.push.keys import b64url_decode
-from backend.push.store import EndpointTaken, Subscription, TooManySubscriptions
+from backend.push.store import (
+    EndpointTaken,
+    Subscription,
+    TooManyFollows,
+    TooManySubscriptions,
+)
 
 router = APIRouter(prefix="/push", tags=["push"])
 
@@ -134,10 +139,16 @@ async def follows(push: PushDep, user: UserDep) -> dict[str, list[str]]:
 
 @router.put("/follows/{room}", status_code=204)
 async def follow(room: Room, push: PushDep, user: UserDep, auth: AuthDep) -> Response:
-    """Be pushed this room's messages while not connected anywhere."""
+    """Be pushed this room's messages while not connected anywhere. At most
+    PUSH_MAX_FOLLOWS_PER_USER rooms (409 past it); following one again is not counted twice."""
     if not auth.may_enter(user, room):
         raise forbidden(f"not allowed in room {room!r}")
-    await push.store.follow(user.name, room)
+    limit = push.settings.push_max_follows_per_user
+    try:
+        await push.store.follow(user.name, room, limit)
+    except TooManyFollows:
+        detail = f"too many followed rooms (at most {limit}); unfollow one first"
+        raise HTTPException(409, detail) from None
     push.notifier.followed(user.name, room, following=True)
     return Response(status_code=204)
 
