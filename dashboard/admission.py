@@ -20,7 +20,7 @@ from dashboard.auth import (
     token_claims,
 )
 from dashboard.settings import DashboardSettings
-from dashboard.sockets import refusal_detail
+from dashboard.sockets import refusal_code, refusal_detail
 
 
 class NotAdmitted(Exception):
@@ -54,13 +54,23 @@ def open_feed(
     params = {"format": "json", "name": settings.feed_name}
     if observes(settings, token):
         params["observe"] = "1"
-    query = urlencode(params)
     # A header rather than ?token=: URLs end up in access logs.
     header = bearer(token) if token else {}
     try:
-        return websocket.create_connection(
-            f"{settings.ws_url}?{query}", timeout=timeout, header=header
-        )
+        try:
+            return websocket.create_connection(
+                f"{settings.ws_url}?{urlencode(params)}", timeout=timeout, header=header
+            )
+        except websocket.WebSocketBadStatusException as exc:
+            if token is not None or refusal_code(exc) != "name_reserved":
+                raise
+            # Without a token the feed is a guest, and the name is kept for an account or a
+            # service (the dashboard's own token, minted on this database): a guest may not
+            # pass for it, so the feed goes by a guest name the backend gives.
+            del params["name"]
+            return websocket.create_connection(
+                f"{settings.ws_url}?{urlencode(params)}", timeout=timeout, header=header
+            )
     except websocket.WebSocketBadStatusException as exc:
         if exc.status_code != 403:
             raise

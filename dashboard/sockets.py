@@ -36,6 +36,14 @@ def refusal_detail(exc: websocket.WebSocketBadStatusException) -> str:
         return f"HTTP {exc.status_code}"
 
 
+def refusal_code(exc: websocket.WebSocketBadStatusException) -> str | None:
+    """The backend's code for refusing a handshake (`{"error": {"code": ...}}`), if any."""
+    try:
+        return str(json.loads(exc.resp_body or b"{}")["error"]["code"])
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
 def describe(exc: BaseException) -> str:
     """A one-line reason for the page and the log, without message contents."""
     if isinstance(exc, ConnectionRefusedError):

@@ -44,6 +44,21 @@ def test_feed_client_receives_messages_published_by_another_client(
     assert feed.last_ids["lobby"] == newest.id
 
 
+def test_without_a_token_the_feed_goes_by_a_guest_name_when_its_own_is_kept_for_a_service(
+    make_server: ServerFactory, make_feed: Feed
+) -> None:
+    server = make_server({"JWT_SECRET": SECRET})
+    # The dashboard's own token, used once on this database: "dashboard" is kept for it, and a
+    # guest may not take it.
+    used = httpx.get(
+        server.http + "/rooms/lobby/messages",
+        headers={"Authorization": "Bearer " + sign("dashboard", role="admin")},
+    )
+    assert used.status_code == 200
+    feed = make_feed(server.http)
+    eventually(lambda: connected(feed), what="the feed to follow lobby")
+
+
 def test_the_feed_tells_a_guest_from_a_token_holder_of_the_same_name(
     make_server: ServerFactory, make_feed: Feed
 ) -> None:
