@@ -112,10 +112,12 @@ def test_steady_local_changes_do_not_starve_the_refresh(
 
             async def read_then_change_locally() -> dict[str, set[str]]:
                 fresh = await read()
-                # A follow on this instance after every read: the read misses it.
-                local.append(f"local-{len(local)}")
-                await push.store.follow("cid", local[-1], 100)
-                cache.followed("cid", local[-1], following=True)
+                # A follow on this instance after every read: the read misses it. (Listed
+                # once done: the check below may run while one is being written.)
+                room = f"local-{len(local)}"
+                await push.store.follow("cid", room, 100)
+                cache.followed("cid", room, following=True)
+                local.append(room)
                 return fresh
 
             monkeypatch.setattr(push.store, "followers", read_then_change_locally)
