@@ -100,6 +100,11 @@ class Settings(BaseSettings):
     rate_limit_burst: int = Field(default=100, ge=1)
     # Frames refused by the rate limiter in a row before the connection is closed with 1008.
     rate_limit_strikes: int = Field(default=50, ge=1)
+    # Joins and leaves (subscribe to a new room, unsubscribe) per connection: each is announced
+    # to every member of the room, so churn would cost its members, not the churner. The burst
+    # covers joining every room a connection may hold at once (a reconnect).
+    room_changes_per_second: float = Field(default=2.0, gt=0)
+    room_changes_burst: int = Field(default=64, ge=1)
 
     # Back-pressure: what one connection may have queued before it is a slow consumer.
     outbound_queue_bytes: int = Field(default=1024 * 1024, ge=1024)

@@ -14,6 +14,7 @@ from backend.hub import replay
 from backend.hub.amend import amend
 from backend.hub.connection import Connection, Mode
 from backend.hub.hub import Hub, listed
+from backend.hub.ratelimit import TokenBucket
 from backend.messages import Envelope
 from backend.protocol import (
     Auth,
@@ -144,6 +145,19 @@ class Session:
         self.error("rate_limited", "too many messages; slow down (message dropped)", ref)
         return False
 
+    def _may_join_or_leave(self, ref: str | None) -> bool:
+        """Within the connection's budget of joins and leaves (observers are never announced)."""
+        conn = self.conn
+        if conn.observer:
+            return True
+        if conn.joins is None:
+            s = self.hub.settings
+            conn.joins = TokenBucket(s.room_changes_per_second, s.room_changes_burst)
+        if conn.joins.allow():
+            return True
+        self.error("rate_limited", "too many joins and leaves; slow down (frame dropped)", ref)
+        return False
+
     def _dispatch(self, frame: Subscribe | Unsubscribe | Publish | Any) -> Awaitable[None] | None:
         conn, hub = self.conn, self.hub
         if isinstance(frame, Auth):
@@ -156,12 +170,16 @@ class Session:
                 # The ack waits for the commit, not the next frame: reading goes on meanwhile.
                 outcome.add_done_callback(partial(self._acknowledge, frame.ref))
         elif isinstance(frame, Subscribe):
-            return self.subscribe(frame.room, frame.since, frame.history, frame.epoch, frame.ref)
+            if frame.room in conn.rooms or self._may_join_or_leave(frame.ref):
+                return self.subscribe(
+                    frame.room, frame.since, frame.history, frame.epoch, frame.ref
+                )
         elif isinstance(frame, Unsubscribe):
             if frame.room not in conn.rooms:
                 detail = f"not subscribed to {frame.room!r}"
                 raise ProtocolError("not_subscribed", detail, frame.ref)
-            return self._unsubscribe(frame)
+            if self._may_join_or_leave(frame.ref):
+                return self._unsubscribe(frame)
         elif isinstance(frame, Edit | Delete):
             if self._accepting(frame.ref):
                 return self._amend(frame)

@@ -47,8 +47,8 @@ class Connection:
 
     __slots__ = (
         "_closing", "_limits", "_on_slow", "_pending", "_pending_bytes", "_sink", "_writer",
-        "bucket", "catching", "close_code", "id", "key", "mode", "observer", "opened", "quota_key",
-        "rooms", "sender", "state", "strikes",
+        "bucket", "catching", "close_code", "id", "joins", "key", "mode", "observer", "opened",
+        "quota_key", "rooms", "sender", "state", "strikes",
     )  # fmt: skip
 
     def __init__(
@@ -82,6 +82,8 @@ class Connection:
         self.catching: set[str] | None = None
         self.state = State.OPEN
         self.bucket = bucket
+        # Joins and leaves it may still make (backend/session.py); made at its first one.
+        self.joins: TokenBucket | None = None
         self.strikes = 0
         self.close_code: int | None = None
         self._sink = sink

@@ -64,6 +64,37 @@ def test_excess_messages_get_rate_limited_errors_and_are_not_relayed(
     reader.close()
 
 
+def test_joins_and_leaves_past_their_budget_are_refused_and_members_hear_of_no_more(
+    make_server: ServerFactory,
+) -> None:
+    server = make_server({"ROOM_CHANGES_PER_SECOND": "0.01", "ROOM_CHANGES_BURST": "4"})
+    member = JsonClient(server.ws, "room=stage")
+    member.next_of("subscribed")
+    churner = JsonClient(server.ws, "room=home")  # the handshake's join is the connection's
+    churner.next_of("subscribed")
+    for n in range(5):  # join, leave, join, leave, then a join past the budget
+        kind = "unsubscribe" if n % 2 else "subscribe"
+        churner.send(type=kind, room="stage", ref=f"c{n}")
+    answers = [churner.next(skip=("presence",)) for _ in range(5)]
+    assert [a["type"] for a in answers] == [
+        "subscribed", "unsubscribed", "subscribed", "unsubscribed", "error",
+    ]  # fmt: skip
+    assert (answers[4]["code"], answers[4]["ref"]) == ("rate_limited", "c4")
+    # Re-subscribing to a room it is in is no join: it costs nothing, and is answered.
+    churner.send(type="subscribe", room="home", ref="again")
+    assert churner.next(skip=("presence",))["type"] == "subscribed"
+    churner.send(type="subscribe", room="elsewhere", ref="new")
+    assert churner.next(skip=("presence",))["code"] == "rate_limited"
+    member.send(type="ping")
+    heard = []
+    while (obj := member.next())["type"] != "pong":
+        heard.append(obj)
+    events = [(o["type"], o["event"]) for o in heard]
+    assert events == [("presence", "join"), ("presence", "leave")] * 2
+    member.close()
+    churner.close()
+
+
 def test_persistent_rate_abuse_is_closed_with_1008(make_server: ServerFactory) -> None:
     server = make_server(
         {"RATE_LIMIT_PER_SECOND": "0.01", "RATE_LIMIT_BURST": "1", "RATE_LIMIT_STRIKES": "5"}
