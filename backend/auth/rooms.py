@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from backend.auth.names import confusable_key
 from backend.identity import Sender, service, user
 
 Role = Literal["user", "admin"]
@@ -64,15 +66,24 @@ class RoomPolicy:
 
     def __init__(self, private: Mapping[str, RoomAccess]) -> None:
         self.private = dict(private)
+        # A room whose name looks like a private room's ("STAFF", "Staff" beside "staff") is
+        # let into by the same people: open, it would be where an impostor waits for the
+        # members who mistype, or who trust a link.
+        self._alike = {_room_key(room): access for room, access in self.private.items()}
+
+    def _access(self, room: str) -> RoomAccess | None:
+        if not self._alike:
+            return None
+        return self.private.get(room) or self._alike.get(_room_key(room))
 
     def is_private(self, room: str) -> bool:
-        return room in self.private
+        return self._access(room) is not None
 
     def allows(self, identity: Identity, room: str) -> bool:
         # The token's allow-list restricts even open rooms: a bot token for "alerts" stays there.
         if identity.rooms is not None and room not in identity.rooms:
             return False
-        access = self.private.get(room)
+        access = self._access(room)
         if access is None:
             return True
         if not identity.authenticated:
@@ -80,3 +91,9 @@ class RoomPolicy:
         return identity.name in access.users or (
             identity.role is not None and identity.role in access.roles
         )
+
+
+@lru_cache(maxsize=4096)
+def _room_key(room: str) -> str:
+    # Bounded: every frame names a room, and an attacker can name endless ones.
+    return confusable_key(room)

@@ -26,3 +26,14 @@ def test_open_rooms_are_open_to_all_unless_the_token_has_an_allow_list() -> None
     assert not POLICY.allows(user("bot", rooms={"alerts"}), "lobby")
     assert POLICY.allows(user("bot", rooms={"alerts"}), "alerts")
     assert not POLICY.allows(user("ana", rooms={"lobby"}), "staff")  # the list narrows, too
+
+
+def test_a_room_named_like_a_private_one_admits_the_same_people_and_nobody_else() -> None:
+    for alike in ("STAFF", "Staff", "stafF"):
+        assert POLICY.is_private(alike)
+        assert POLICY.allows(user("ana"), alike)
+        assert POLICY.allows(user("root", "admin"), alike)
+        assert not POLICY.allows(user("bob"), alike)
+        assert not POLICY.allows(anonymous("mallory"), alike)
+    assert not POLICY.is_private("staff-room") and POLICY.allows(user("bob"), "staff-room")
+    assert RoomPolicy({}).allows(anonymous("x"), "STAFF")  # no private rooms: nothing to mimic
