@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 from collections.abc import Awaitable, Sequence
 from typing import Any
 
@@ -18,7 +17,7 @@ from sqlalchemy import bindparam, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.dml import ReturningInsert
 
@@ -26,6 +25,7 @@ from backend.messages import Draft, Envelope
 from backend.protocol import utc_timestamp
 from backend.storage.amendments import apply_amendments
 from backend.storage.base import StorageError
+from backend.storage.outages import is_outage
 from backend.storage.rows import envelope_of, row_of
 from backend.storage.schema import messages, room_log
 from backend.storage.sqlite_writer import SqliteWriter
@@ -41,17 +41,6 @@ Item = tuple[Draft, "asyncio.Future[Envelope]"]
 
 class OutcomeUnknown(Exception):
     """The commit was sent but its answer lost: the batch may or may not be stored."""
-
-
-def is_outage(exc: BaseException) -> bool:
-    """A failure of the database or the connection, not of these rows (retry, do not split)."""
-    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
-        return True
-    # sqlite3's own (the SQLite writer takes its lock without SQLAlchemy): "database is locked"
-    # after the busy timeout is a held lock, not these rows' fault.
-    return isinstance(
-        exc, OperationalError | InterfaceError | OSError | TimeoutError | sqlite3.OperationalError
-    )
 
 
 class Writer:

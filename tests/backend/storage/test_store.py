@@ -208,3 +208,44 @@ def test_stop_commits_everything_appended_before_it(database_url: str) -> None:
         await reopened.stop()
 
     asyncio.run(scenario())
+
+
+def test_a_postgresql_restart_fails_publishes_as_outages_never_as_refused_data() -> None:
+    # "The database system is shutting down" / "... is starting up" come as plain DBAPIErrors:
+    # taken for the rows' fault, each message of the batch was answered invalid_data (not to be
+    # resent), though nothing was wrong with it.
+    database = PostgresServer().init().start()
+    outcomes: list[str] = []
+
+    async def scenario() -> None:
+        store = create_store(database.url)
+        await store.start()
+        loop = asyncio.get_running_loop()
+
+        async def publish(seconds: float) -> None:
+            n, end = 0, loop.time() + seconds
+            while loop.time() < end:
+                try:
+                    await store.append(draft("restart", n, ref=f"r{n}"))
+                    outcomes.append("ack")
+                except StorageError as exc:
+                    outcomes.append(exc.code)
+                n += 1
+                await asyncio.sleep(0.002)
+
+        publishing = [asyncio.create_task(publish(8.0)) for _ in range(6)]
+        await asyncio.sleep(1.0)
+        for _ in range(4):  # down and up, four times
+            await asyncio.to_thread(database.stop)
+            await asyncio.sleep(0.3)
+            await asyncio.to_thread(database.start)
+            await asyncio.sleep(0.5)
+        await asyncio.gather(*publishing)
+        await store.stop()
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        database.destroy()
+    assert "ack" in outcomes
+    assert set(outcomes) <= {"ack", "storage_failed", "outcome_unknown"}, set(outcomes)
