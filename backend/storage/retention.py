@@ -62,7 +62,15 @@ async def purge_sql(engine: AsyncEngine, max_age_seconds: float, max_per_room: i
 
 async def _in_chunks(engine: AsyncEngine, condition: Any) -> int:
     deleted = 0
-    chunk = select(messages.c.room, messages.c.id).where(condition).limit(PURGE_CHUNK)
+    # Oldest first, in each room: a round cut short (a restart, a lock) must leave every room's
+    # log whole from its lowest id on, which `position` and recovery take as its start. Without
+    # the order, PostgreSQL picked rows by heap order, and a cut left holes in the middle.
+    chunk = (
+        select(messages.c.room, messages.c.id)
+        .where(condition)
+        .order_by(messages.c.room, messages.c.id)
+        .limit(PURGE_CHUNK)
+    )
     while True:
         async with engine.begin() as conn:
             gone = (

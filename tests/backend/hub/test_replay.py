@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import socket
+import sqlite3
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -95,6 +97,26 @@ def test_a_subscriber_behind_what_retention_kept_is_told_recovered_false(
     current = JsonClient(server.ws)
     current.send(type="subscribe", room="short", since=ids[-1])
     assert current.next_of("subscribed")["recovered"] is True
+
+
+def test_a_replay_that_meets_a_hole_says_so_instead_of_skipping_it(
+    make_server: ServerFactory, tmp_path: Path
+) -> None:
+    database = tmp_path / "holes.db"
+    server = make_server({**FAST, "DATABASE_URL": f"sqlite+aiosqlite:///{database}"})
+    publish_acked(server.ws, "holes", [f"m{n}" for n in range(1, 11)])
+    # A row gone from the middle of the log (nothing in the hub deletes that way; a store
+    # that did, or a cut retention round, must not be replayed across as exact).
+    with sqlite3.connect(database) as db:
+        db.execute("DELETE FROM messages WHERE room = 'holes' AND id = 5")
+    late = JsonClient(server.ws)
+    late.send(type="subscribe", room="holes", since=2)
+    assert late.next_of("subscribed")["recovered"] is True  # the plan sees only the ends
+    got = []
+    while (obj := late.next(skip=("presence",)))["type"] == "message":
+        got.append(obj["id"])
+    assert obj["code"] == "recovery_incomplete"
+    assert got == list(range(3, 3 + len(got))) and 6 not in got
 
 
 def test_history_on_join_sends_the_last_messages_first_in_both_modes(
