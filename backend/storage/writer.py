@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import bindparam, select, tuple_
@@ -162,7 +163,10 @@ class Writer:
                 rows.append(row_of(envelope))
         if rows:
             conn.execute(_INSERT, rows)
-            apply_amendments(conn, [r[0] for r in results if r is not None and r[1]])
+            blanked = apply_amendments(conn, [r[0] for r in results if r is not None and r[1]])
+            for n, result in enumerate(results):
+                if result is not None and (result[0].room, result[0].id) in blanked:
+                    results[n] = (replace(result[0], text=""), result[1])  # as stored
         for n, draft in enumerate(drafts):
             if results[n] is None:
                 key = _ref_key(draft)

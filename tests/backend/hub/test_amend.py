@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
@@ -169,3 +170,31 @@ def test_subscribe_and_unsubscribe_answers_echo_the_frames_ref(server: ServerPro
     client.send(type="unsubscribe", room="refs", ref="u2")
     refused = client.next_of("error")
     assert (refused["code"], refused["ref"]) == ("not_subscribed", "u2")
+
+
+def test_a_delete_removes_every_version_of_the_text_from_history_and_replays(
+    server: ServerProcess,
+) -> None:
+    author = JsonClient(server.ws, "name=Ana&room=forget")
+    author.next_of("subscribed")
+    target = posted(author, "forget", "SECRET-v1", "m1")
+    author.send(type="edit", room="forget", id=target, text="SECRET-v2", ref="e1")
+    author.next_of("ack")
+    # Pipelined, as a client may: an edit sent after the delete, checked before it committed.
+    author.send(type="delete", room="forget", id=target, ref="d1")
+    author.send(type="edit", room="forget", id=target, text="SECRET-v3", ref="e2")
+    answers = {a["ref"]: a for a in (author.next(skip=("presence",)) for _ in range(2))}
+    assert answers["d1"]["type"] == "ack"
+    assert json.dumps(history(server, "forget")).count("SECRET") == 0
+    for query in ({"since": 0}, {"history": 50}):
+        late = JsonClient(server.ws)
+        late.send(type="subscribe", room="forget", **query)
+        late.next_of("subscribed")
+        late.send(type="ping")
+        replayed = []
+        while (obj := late.next())["type"] != "pong":
+            replayed.append(obj)
+        assert [o for o in replayed if "SECRET" in json.dumps(o)] == [], query
+        assert any(o["type"] == "deleted" for o in replayed)
+        late.close()
+    author.close()
