@@ -81,4 +81,8 @@ async def _in_chunks(engine: AsyncEngine, condition: Any) -> int:
         deleted += gone
         if gone < PURGE_CHUNK:
             return deleted
-        await asyncio.sleep(0)  # let the writer have the lock between chunks
+        await _between_chunks()
+
+
+async def _between_chunks() -> None:
+    await asyncio.sleep(0)  # the writer may take the lock between two chunks

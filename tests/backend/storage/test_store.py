@@ -261,11 +261,12 @@ def test_a_retention_round_cut_short_leaves_each_room_whole_from_its_lowest_id(
     # lowest id left as the log's start and replayed across them as exact).
     monkeypatch.setattr(retention, "PURGE_CHUNK", 50)
 
-    async def cut(_: float) -> None:
+    async def cut() -> None:
         raise asyncio.CancelledError  # the round stops after its first chunk (a restart)
 
     async def scenario() -> None:
         store = create_store(postgres.url, batch_size=100)
+        assert isinstance(store, SqlStore)
         await store.start()
         room = f"cut-{uuid.uuid4().hex[:8]}"
         await asyncio.gather(*(store.append(draft(room, n)) for n in range(600)))
@@ -274,7 +275,7 @@ def test_a_retention_round_cut_short_leaves_each_room_whole_from_its_lowest_id(
         assert store.engine is not None
         async with store.engine.begin() as conn:
             await conn.execute(text("ANALYZE messages"))
-        monkeypatch.setattr(retention.asyncio, "sleep", cut)
+        monkeypatch.setattr(retention, "_between_chunks", cut)
         with pytest.raises(asyncio.CancelledError):
             await store.purge(max_age_seconds=0, max_per_room=100)
         left = [e.id for e in await store.read(room, Window(limit=1000, after=0))]
