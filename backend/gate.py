@@ -159,6 +159,7 @@ class GatedHttpProtocol(HttpToolsProtocol):
         # before the last one (to stop a head that never ends), so a head sent whole in one
         # write, up to a read's 64 KiB, would otherwise pass any smaller limit.
         head = len(self.url) + sum(len(name) + len(value) + 4 for name, value in self.headers)
+        self.head_bytes = head  # trailers, if any, count on from here (on_header)
         if head > self.max_head_bytes:
             limit = self.max_head_bytes
             self.refuse(431, "request_too_large", f"request line and headers over {limit} bytes")
@@ -179,6 +180,20 @@ class GatedHttpProtocol(HttpToolsProtocol):
             return
         super().on_headers_complete()
 
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if self.refused:
+            return
+        if self.head_done:
+            # A chunked body's trailers: header lines after the body, which uvicorn adds to the
+            # request's headers with no bound (200 MiB of them arrive in under a second).
+            self.head_bytes += len(name) + len(value) + 4
+            if self.head_bytes > self.max_head_bytes:
+                limit = self.max_head_bytes
+                self._abandon_cycle()
+                self.refuse(431, "request_too_large", f"headers and trailers over {limit} bytes")
+                return
+        super().on_header(name, value)
+
     def on_body(self, body: bytes) -> None:
         if self.refused:
             return
@@ -194,6 +209,11 @@ class GatedHttpProtocol(HttpToolsProtocol):
             return
         self._disarm()
         super().on_message_complete()
+        if self.cycle is not None and self.cycle.response_complete:
+            # Answered before its request ended (a 401 to a chunked POST): uvicorn's keep-alive
+            # timer ran at the answer and was cancelled by the rest of the request, so nothing
+            # would ever close this idle socket. The deadline does, quietly (see _expired).
+            self._arm()
 
     def handle_websocket_upgrade(self) -> None:
         if self.refused:
@@ -228,6 +248,10 @@ class GatedHttpProtocol(HttpToolsProtocol):
     def _expired(self) -> None:
         self.deadline = None
         if self.transport.is_closing():
+            return
+        if self.cycle is not None and self.cycle.response_complete:
+            # This request was answered already: a 408 would be a second answer to it.
+            self.transport.close()
             return
         self._abandon_cycle()
         self.refuse(408, "request_timeout", f"request not complete in {self.handshake_timeout}s")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
+import orjson
 from fastapi import APIRouter
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.responses import JSONResponse, Response
@@ -42,15 +44,25 @@ async def metrics(hub: HubDep) -> Response:
     return Response(generate_latest(hub.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
 
-@router.get("/stats")
-async def stats(hub: HubDep) -> dict[str, Any]:
+@router.get("/stats", response_class=Response)
+async def stats(hub: HubDep) -> Response:
     """Connections (total, by mode, per room), message totals and rate, uptime."""
     local = snapshot(hub)
     # In a cluster, the figures of every live instance (as of their last heartbeat) are added.
-    return local if hub.cluster is None else hub.cluster.merge_stats(local)
+    figures: dict[str, Any] = local if hub.cluster is None else hub.cluster.merge_stats(local)
+    # Encoded by orjson, not FastAPI's jsonable_encoder: with thousands of rooms (one address
+    # can open 9,600) that walk cost ~30 ms of the event loop per request.
+    return Response(orjson.dumps(figures), media_type="application/json")
 
 
-@router.get("/protocol/schema.json")
-async def protocol_schema() -> dict[str, Any]:
+@router.get("/protocol/schema.json", response_class=Response)
+async def protocol_schema() -> Response:
     """JSON Schema of client frames and server objects, generated from the Pydantic models."""
-    return json_schema()
+    return Response(_schema(), media_type="application/json")
+
+
+@lru_cache(maxsize=1)
+def _schema() -> bytes:
+    # Built once: generating it took ~13 ms of the event loop, and anyone may ask 50 times a
+    # second (a healthy client's p99 went past 1 s).
+    return orjson.dumps(json_schema())

@@ -160,6 +160,44 @@ def test_a_body_over_the_limit_is_answered_413_before_it_is_read(
         assert status_of(read_until_closed(chunked, 5)) == 413
 
 
+def test_trailers_after_a_chunked_body_count_as_head_and_memory_stays_flat(
+    make_server: ServerFactory,
+) -> None:
+    server = make_server({"HANDSHAKE_TIMEOUT_SECONDS": str(TIMEOUT)})
+    with Watch(server):
+        for path in (b"/auth/token", b"/healthz"):
+            sock = raw_socket(server)
+            sock.sendall(
+                b"POST " + path + b" HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+                b"Content-Type: application/x-www-form-urlencoded\r\n\r\n1\r\na\r\n0\r\n"
+            )
+            pad = b"".join(b"X-Pad-%d: %s\r\n" % (n, b"p" * 1000) for n in range(64))
+            try:
+                for _ in range(scaled(64)):  # 4 MiB of trailers (40 in make faults)
+                    sock.sendall(pad)
+            except OSError:
+                pass  # answered and closed under our feet: that is the point
+            answer = read_until_closed(sock, 5)
+            assert status_of(answer) == 431, answer[:200]
+            assert json_body(answer)["error"]["code"] == "request_too_large"
+
+
+def test_a_request_answered_before_it_ended_is_closed_once_idle_with_no_second_answer(
+    make_server: ServerFactory,
+) -> None:
+    server = make_server({"HANDSHAKE_TIMEOUT_SECONDS": str(TIMEOUT)})
+    sock = raw_socket(server)
+    # The admin route answers 401 at once, before the chunked body has ended.
+    sock.sendall(
+        b"POST /admin/users/x/disable HTTP/1.1\r\nHost: x\r\n"
+        b"Transfer-Encoding: chunked\r\n\r\n1\r\na\r\n"
+    )
+    time.sleep(0.3)
+    sock.sendall(b"0\r\n\r\n")  # the request ends; then the client says nothing more
+    answer = read_until_closed(sock, TIMEOUT + 3)
+    assert answer.count(b"HTTP/1.1 ") == 1 and status_of(answer) == 401, answer[:300]
+
+
 def test_refused_handshakes_write_no_error_lines(
     make_server: ServerFactory, capfd: pytest.CaptureFixture[str]
 ) -> None:
