@@ -16,7 +16,7 @@ import sys
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
-from backend.auth.names import NAME_MAX, confusable_keys
+from backend.auth.names import SERVICE_NAME_RULE, confusable_keys, is_service_name
 from backend.auth.passwords import normalize
 from backend.auth.tokens import Tokens
 from backend.auth.users import UserStore
@@ -46,13 +46,17 @@ def main(argv: list[str] | None = None) -> int:
             # A token signed with a throwaway key would verify nowhere: refuse, and say why.
             sys.stderr.write(problem + "\n")
             return 2
-        if not asyncio.run(_keep_for_service(settings.database_url, args.subject)):
+        if not is_service_name(args.subject):
+            sys.stderr.write(f"cannot mint a token: {SERVICE_NAME_RULE}\n")
+            return 2
+        version = asyncio.run(_keep_for_service(settings.database_url, args.subject))
+        if version is None:
             sys.stderr.write(f"cannot mint a token: {args.subject!r} is a user's name, or looks "
                              "like one (the service would pose as that user)\n")  # fmt: skip
             return 1
         tokens = Tokens(settings)
         rooms = args.rooms.split(",") if args.rooms else None
-        token, _ = tokens.issue(args.subject, args.role, rooms, args.ttl)
+        token, _ = tokens.issue(args.subject, args.role, rooms, args.ttl, version=version)
         sys.stdout.write(token + "\n")
         return 0
     return asyncio.run(_set_role(settings.database_url, normalize(args.username), args.role))
@@ -72,23 +76,22 @@ def _no_signing_key(settings: Settings) -> str | None:
     return None
 
 
-async def _keep_for_service(url: str, name: str) -> bool:
-    """Keep the name for the service now, so that nobody registers it before its first use."""
+async def _keep_for_service(url: str, name: str) -> int | None:
+    """Keep the name for the service now, so that nobody registers it before its first use;
+    its token version, or None if a user has it (or a look-alike)."""
     store = UserStore(url)
     if not store.available:
-        return True  # no accounts: nobody could take it
+        return 0  # no accounts: nobody could take it
     try:
         await store.start()
         try:
-            if len(name) > NAME_MAX:
-                return not await store.any_with_keys(confusable_keys(name))
             return await store.keep_for_service(name, confusable_keys(name))
         finally:
             await store.stop()
     except (SQLAlchemyError, OSError) as exc:
         # The server keeps it at its first use, or refuses the token if a user has it by then.
         sys.stderr.write(f"the name could not be kept now ({type(exc).__name__}): minting anyway\n")
-        return True
+        return 0
 
 
 async def _set_role(url: str, username: str, role: str) -> int:

@@ -25,7 +25,7 @@ import time
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from backend.auth.names import NAME_MAX, confusable_keys
+from backend.auth.names import SERVICE_NAME_RULE, confusable_keys, is_service_name
 from backend.auth.rooms import Identity
 from backend.auth.tokens import InvalidToken
 from backend.auth.users import User, UserStore
@@ -65,13 +65,10 @@ class Accounts:
         self._cache[username] = (now, user)
         return user
 
-    async def keep_for_service(self, name: str) -> bool:
+    async def keep_for_service(self, name: str) -> int | None:
         """Keep a service token's name in the user store (UserStore.keep_for_service)."""
-        keys = confusable_keys(name)
-        if len(name) > NAME_MAX:  # no row can hold it: at least no user may look like it
-            return not await self.reserved(keys)
         try:
-            kept = await self.users.keep_for_service(name, keys)
+            kept = await self.users.keep_for_service(name, confusable_keys(name))
         except (SQLAlchemyError, OSError) as exc:
             raise AccountsUnavailable("the account store is unavailable; retry later") from exc
         self.forget(name)
@@ -111,15 +108,24 @@ class Accounts:
             if user.token_version != identity.token_version:
                 raise InvalidToken(REVOKED)
         elif identity.service:
+            if not is_service_name(identity.name):
+                # Kept and looked up as usernames are: lowercase, so that one key covers its
+                # look-alikes ("Irene" would also read as "lrene"), and short enough for a row.
+                raise InvalidToken(SERVICE_NAME_RULE)
             if user is None:
                 # First seen: its name is kept for it from now on. Not if a user has it or a
-                # look-alike ("EVE" beside "eve"): it would pose as that user, as a guest may not.
-                if not await self.keep_for_service(identity.name):
+                # look-alike ("eve" beside "eve"): it would pose as that user, as a guest may not.
+                version = await self.keep_for_service(identity.name)
+                if version is None:
                     raise InvalidToken(SERVICE_NAME_TAKEN)
+                if version != identity.token_version:
+                    raise InvalidToken(REVOKED)
             elif not user.service:
                 raise InvalidToken(SERVICE_NAME_TAKEN)
             elif user.disabled:
                 raise InvalidToken("service disabled")
+            elif user.token_version != identity.token_version:
+                raise InvalidToken(REVOKED)  # an admin revoked its tokens: mint a new one
         elif self.issuer:
             raise InvalidToken("token without an account id: log in again")
         elif user is not None and user.disabled:

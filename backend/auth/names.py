@@ -80,6 +80,14 @@ def is_username(value: str) -> bool:
     return _USERNAME.fullmatch(value) is not None
 
 
+SERVICE_NAME_RULE = "a service token's name must be a username: 3-32 of a-z 0-9 _ . -"
+
+
+def is_service_name(value: str) -> bool:
+    """A service token's name: a username as stored (lowercase)."""
+    return is_username(value) and value == normalize_username(value)
+
+
 def normalize_username(value: str) -> str:
     """Usernames are stored lowercase, so that "Ana" cannot pose as "ana"."""
     return value.lower()

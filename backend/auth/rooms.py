@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from backend.auth.names import confusable_key
+from backend.auth.names import confusable_keys
 from backend.identity import Sender, service, user
 
 Role = Literal["user", "admin"]
@@ -69,12 +69,17 @@ class RoomPolicy:
         # A room whose name looks like a private room's ("STAFF", "Staff" beside "staff") is
         # let into by the same people: open, it would be where an impostor waits for the
         # members who mistype, or who trust a link.
-        self._alike = {_room_key(room): access for room, access in self.private.items()}
+        self._alike = {
+            key: access for room, access in self.private.items() for key in _room_keys(room)
+        }
 
     def _access(self, room: str) -> RoomAccess | None:
         if not self._alike:
             return None
-        return self.private.get(room) or self._alike.get(_room_key(room))
+        if (access := self.private.get(room)) is not None:
+            return access
+        # Every key either name may be read as: "Infra" also reads as "lnfra" (a capital I).
+        return next((a for key in _room_keys(room) if (a := self._alike.get(key))), None)
 
     def is_private(self, room: str) -> bool:
         return self._access(room) is not None
@@ -94,6 +99,6 @@ class RoomPolicy:
 
 
 @lru_cache(maxsize=4096)
-def _room_key(room: str) -> str:
+def _room_keys(room: str) -> frozenset[str]:
     # Bounded: every frame names a room, and an attacker can name endless ones.
-    return confusable_key(room)
+    return confusable_keys(room)

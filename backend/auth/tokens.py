@@ -83,6 +83,8 @@ class Tokens:
             claims["ver"] = version
         else:
             claims["svc"] = True
+            if version:  # the service's kept row was revoked this many times
+                claims["ver"] = version
         if rooms is not None:
             claims["rooms"] = sorted(set(rooms))
         return jwt.encode(claims, self._signing, algorithm=self.algorithm), lifetime
@@ -132,6 +134,6 @@ def _identity(claims: dict[str, Any]) -> Identity:
         rooms=allowed,
         expires=float(claims["exp"]),
         user_id=uid,
-        token_version=version if uid is not None else None,
+        token_version=version if uid is not None or service else None,
         service=service,
     )

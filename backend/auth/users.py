@@ -112,11 +112,12 @@ class UserStore:
             raise UsernameTaken(username) from None
         return user
 
-    async def keep_for_service(self, name: str, keys: Iterable[str]) -> bool:
-        """Keep `name` for the service token that carries it, as a row no one can log in to,
-        so that nobody registers it or a look-alike later (which would pass for the service).
-        True when the name is that service's; False when a user's name is it or looks like it
-        (`keys`: names.confusable_keys)."""
+    async def keep_for_service(self, name: str, keys: Iterable[str]) -> int | None:
+        """Keep `name` (a username) for the service token that carries it, as a row no one can
+        log in to, so that nobody registers it or a look-alike later (which would pass for the
+        service). The row's token version when the name is that service's (its tokens carry
+        it: an admin's revoke refuses the older ones); None when a user's name is it or looks
+        like it (`keys`: names.confusable_keys)."""
         wanted = sorted(keys)
         row = {
             "username": name,
@@ -128,18 +129,21 @@ class UserStore:
             "disabled": False,
             "name_key": confusable_key(name),
         }
-        query = select(users.c.username, users.c.role).where(users.c.name_key.in_(wanted))
+        query = select(users.c.username, users.c.role, users.c.token_version).where(
+            users.c.name_key.in_(wanted)
+        )
         for _ in range(2):  # a lost race with another instance's insert: read what it kept
             try:
                 async with self._engine().begin() as conn:
                     found = (await conn.execute(query)).all()
                     if found:
-                        return all(r.username == name and r.role == SERVICE for r in found)
+                        ours = all(r.username == name and r.role == SERVICE for r in found)
+                        return int(found[0].token_version) if ours else None
                     await conn.execute(users.insert(), row)
-                    return True
+                    return 0
             except IntegrityError:
                 continue
-        return False
+        return None
 
     async def get(self, username: str) -> User | None:
         async with self._engine().connect() as conn:

@@ -37,3 +37,11 @@ def test_a_room_named_like_a_private_one_admits_the_same_people_and_nobody_else(
         assert not POLICY.allows(anonymous("mallory"), alike)
     assert not POLICY.is_private("staff-room") and POLICY.allows(user("bob"), "staff-room")
     assert RoomPolicy({}).allows(anonymous("x"), "STAFF")  # no private rooms: nothing to mimic
+
+
+def test_a_capital_i_in_a_private_rooms_name_cannot_be_copied_with_a_small_l() -> None:
+    policy = RoomPolicy({"Infra": RoomAccess(users=frozenset({"ana"}))})
+    for alike in ("Infra", "infra", "INFRA", "lnfra", "1nfra"):
+        assert policy.is_private(alike), alike
+        assert not policy.allows(anonymous("mallory"), alike), alike
+        assert policy.allows(user("ana"), alike), alike

@@ -88,7 +88,10 @@ def test_a_users_token_carries_its_account_id_and_version_and_a_bots_says_servic
     mine = tokens.verify(tokens.issue("ana", user_id="0123456789abcdef", version=4)[0])
     assert (mine.user_id, mine.token_version, mine.service) == ("0123456789abcdef", 4, False)
     bot = tokens.verify(tokens.issue("alerts-bot", "admin")[0])
-    assert (bot.user_id, bot.token_version, bot.service) == (None, None, True)
+    assert (bot.user_id, bot.token_version, bot.service) == (None, 0, True)
+    # A service's kept name revoked twice: its new tokens carry that version.
+    again = tokens.verify(tokens.issue("alerts-bot", "admin", version=2)[0])
+    assert (again.user_id, again.token_version, again.service) == (None, 2, True)
 
 
 @pytest.mark.parametrize(
