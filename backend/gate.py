@@ -25,6 +25,9 @@ from backend.config import Settings
 log = logging.getLogger("desafio.gate")
 REFUSALS = Tally(log)
 
+# Header lines (and trailers) a request may have: uvicorn keeps each as two bytes objects in a
+# tuple (~130 B), so 3,200 four-byte lines within the byte limit cost 0.4 MiB a connection.
+MAX_HEADER_LINES = 100
 # How long a refused client may take to read its answer and close before we abort the socket.
 REFUSAL_LINGER_SECONDS = 1.0
 # At MAX_CONNECTIONS, this many more sockets are let in for the health and metrics endpoints
@@ -85,6 +88,7 @@ class GatedHttpProtocol(HttpToolsProtocol):
         self.head_done = False
         self.head_bytes = 0
         self.body_bytes = 0
+        self.header_lines = 0
         self.deadline: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -151,6 +155,7 @@ class GatedHttpProtocol(HttpToolsProtocol):
         self.head_done = False
         self.head_bytes = 0
         self.body_bytes = 0
+        self.header_lines = 0
         self._arm()
 
     def on_headers_complete(self) -> None:
@@ -182,6 +187,11 @@ class GatedHttpProtocol(HttpToolsProtocol):
 
     def on_header(self, name: bytes, value: bytes) -> None:
         if self.refused:
+            return
+        self.header_lines += 1
+        if self.header_lines > MAX_HEADER_LINES:  # refused before uvicorn keeps the next one
+            self._abandon_cycle()
+            self.refuse(431, "request_too_large", f"over {MAX_HEADER_LINES} header lines")
             return
         if self.head_done:
             # A chunked body's trailers: header lines after the body, which uvicorn adds to the

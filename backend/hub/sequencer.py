@@ -27,6 +27,8 @@ MAX_WAITING = 1_000
 FILL_PAGE = 500
 # After a failed read, try again this much later.
 RETRY_AFTER = 1.0
+# Replay pages read from the store at once, across all clients.
+REPLAY_READS = 4
 # How often, and how long, a replay waits for a room's feed to reach an id (catch_up).
 CATCH_UP_POLL = 0.02
 CATCH_UP_FOR = 10.0
@@ -48,6 +50,9 @@ class Sequencer:
         self.store = store
         self.fanout = fanout
         self.feeds: dict[str, RoomFeed] = {}
+        # Replays' store reads at once (backend.hub.replay): each page is up to 500 rows read and
+        # encoded on this process; many clients recovering together take turns, not all memory.
+        self.replay_reads = asyncio.Semaphore(REPLAY_READS)
 
     def open(self, room: str) -> RoomFeed:
         """Start following `room`; what arrives before `start` knows the position waits."""

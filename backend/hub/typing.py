@@ -2,10 +2,13 @@
 
 A client sends `typing` while its user types; the others show "X is typing…" and forget it on
 their own a few seconds later (the client's timer), so a notice needs no "stopped" counterpart.
-Each connection gets at most one notice per room relayed every `EVERY` seconds: a client that
-sends one per keystroke costs the room nothing more. A relayed notice goes through the broker
-as an envelope of kind "typing" (id 0): every instance's pump hands it here, outside the log
-and the sequencer, and each delivers it to its own members but the typist.
+Each connection gets at most one notice relayed every `EVERY` seconds, whatever the room (a
+person types in one place at a time): a client that sends one per keystroke, or one to each of
+its 32 rooms, costs the rooms' members nothing more (each notice goes to every member).
+
+A relayed notice goes through the broker as an envelope of kind "typing" (id 0): every
+instance's pump hands it here, outside the log and the sequencer, and each delivers it to its
+own members but the typist.
 """
 
 from __future__ import annotations
@@ -21,9 +24,9 @@ from backend.identity import GUEST_PREFIX
 from backend.messages import Envelope
 from backend.protocol import utc_timestamp
 
-# At most one relayed notice per connection and room this often (clients forget after ~5 s).
+# At most one relayed notice per connection this often (clients forget after ~5 s).
 EVERY = 2.0
-# Entries kept before stale ones are swept (one per connection and room that typed recently).
+# Entries kept before stale ones are swept (one per connection that typed recently).
 SWEEP_AT = 10_000
 
 
@@ -35,12 +38,12 @@ class TypingRelay:
     ) -> None:
         self.rooms = rooms
         self.publish = publish
-        self._last: dict[tuple[str, str], float] = {}
+        self._last: dict[str, float] = {}
 
     def typing(self, conn: Connection, room: str) -> bool:
         """Relay that `conn` types in `room` (which it must be in); False when coalesced."""
         now = time.monotonic()
-        key = (conn.key, room)
+        key = conn.key
         if now - self._last.get(key, -EVERY) < EVERY:
             return False
         if len(self._last) >= SWEEP_AT:

@@ -182,6 +182,20 @@ def test_trailers_after_a_chunked_body_count_as_head_and_memory_stays_flat(
             assert json_body(answer)["error"]["code"] == "request_too_large"
 
 
+def test_many_tiny_header_lines_are_refused_before_they_are_kept_and_memory_stays_flat(
+    make_server: ServerFactory,
+) -> None:
+    # 3,200 four-byte lines fit the byte limit, but uvicorn keeps each as ~130 B of objects.
+    server = make_server({"HANDSHAKE_TIMEOUT_SECONDS": str(TIMEOUT)})
+    lines = b"".join(b"a:%d\r\n" % (n % 10) for n in range(3_200))
+    with Watch(server):
+        sockets = [raw_socket(server) for _ in range(scaled(100, 300))]
+        for sock in sockets:
+            sock.sendall(b"POST /auth/token HTTP/1.1\r\nHost: x\r\n" + lines + b"\r\n")
+        answers = [read_until_closed(sock, 5) for sock in sockets]
+    assert {status_of(answer) for answer in answers} == {431}
+
+
 def test_a_request_answered_before_it_ended_is_closed_once_idle_with_no_second_answer(
     make_server: ServerFactory,
 ) -> None:

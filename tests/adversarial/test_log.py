@@ -186,3 +186,30 @@ def test_empty_messages_to_endless_new_rooms_fill_the_stored_bytes_quota_too(
     answers = [spray.next(skip=("presence",)) for _ in range(count)]
     assert sum(a["type"] == "ack" for a in answers) == quota // ENTRY_BYTES
     assert {a["code"] for a in answers if a["type"] == "error"} == {"quota_exceeded"}
+
+
+def test_many_recoveries_at_once_hold_their_pages_encoded_not_as_rows(
+    make_server: ServerFactory, tmp_path: Path
+) -> None:
+    database = f"sqlite+aiosqlite:///{tmp_path}/replays.db"
+
+    async def fill() -> None:
+        store = create_store(database, batch_size=500)
+        await store.start()
+        sender = Sender("g:0123456789abcdef", "filler")
+        await asyncio.gather(
+            *(store.append(Draft("deep", sender, "r" * 200, None, "i:0")) for _ in range(1_000))
+        )
+        await store.stop()
+
+    asyncio.run(fill())
+    server = make_server({**BIG, "DATABASE_URL": database})
+    small = {"sockopt": ((socket.SOL_SOCKET, socket.SO_RCVBUF, 4096),)}
+    with Watch(server):
+        readers = []
+        for _ in range(scaled(150, 600)):
+            # Each recovers everything, then reads nothing: its replay waits on its first page.
+            ws = connect(server.ws + "?format=json", timeout=10, **small)
+            ws.send(json.dumps({"type": "subscribe", "room": "deep", "since": 0}))
+            readers.append(ws)
+        time.sleep(2)

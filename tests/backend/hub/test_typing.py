@@ -47,3 +47,19 @@ def test_typing_in_a_room_one_is_not_in_is_refused(server: ServerProcess) -> Non
     client = JsonClient(server.ws, "name=Ana")
     client.send(type="typing", room="elsewhere")
     assert client.next()["code"] == "not_subscribed"
+
+
+def test_a_typist_in_many_rooms_is_relayed_once_per_interval_not_once_per_room(
+    server: ServerProcess,
+) -> None:
+    rooms = ["ta", "tb", "tc"]
+    typist = JsonClient(server.ws, "name=Ana")
+    other = JsonClient(server.ws, "name=Bob")
+    for client in (typist, other):
+        for room in rooms:
+            client.send(type="subscribe", room=room)
+            client.next_of("subscribed")
+    for room in rooms:  # each notice goes to every member: one per room would triple the cost
+        typist.send(type="typing", room=room)
+    assert other.next_of("typing")["room"] == "ta"
+    assert_silent(other.ws, wait=0.5)
