@@ -27,6 +27,22 @@ FAST = {"RATE_LIMIT_PER_SECOND": "100000", "RATE_LIMIT_BURST": "100000"}
 BIG = {**FAST, "INBOUND_BYTES_PER_SECOND": str(1 << 30), "INBOUND_BYTES_BURST": str(1 << 30)}
 
 
+def stored_beforehand(database: str, messages: list[tuple[str, str]]) -> None:
+    """(room, text) messages written straight through the store, as the server would have (an
+    attacker's leftovers, faster than over sockets), before the server starts."""
+
+    async def fill() -> None:
+        store = create_store(database, batch_size=500)
+        await store.start()
+        sender = Sender("g:0123456789abcdef", "filler")
+        await asyncio.gather(
+            *(store.append(Draft(room, sender, text, None, "i:0")) for room, text in messages)
+        )
+        await store.stop()
+
+    asyncio.run(fill())
+
+
 def test_replays_to_clients_that_never_read_are_paged_not_piled_up(
     make_server: ServerFactory,
 ) -> None:
@@ -154,20 +170,11 @@ def test_retention_over_endless_one_message_rooms_does_not_stop_others_publishin
     make_server: ServerFactory, tmp_path: Path
 ) -> None:
     # What an attacker leaves by publishing once to each of many new room names (cheap: the
-    # rows are few bytes). Written straight through the store, as the server would have.
+    # rows are few bytes).
     database = f"sqlite+aiosqlite:///{tmp_path}/rooms.db"
     rooms = scaled(20_000, 100_000)
 
-    async def fill() -> None:
-        store = create_store(database, batch_size=500)
-        await store.start()
-        sender = Sender("g:0123456789abcdef", "spray")
-        await asyncio.gather(
-            *(store.append(Draft(f"spray-{n}", sender, "", None, "i:0")) for n in range(rooms))
-        )
-        await store.stop()
-
-    asyncio.run(fill())
+    stored_beforehand(database, [(f"spray-{n}", "") for n in range(rooms)])
     # Retention every second, counting rooms as shipped (the newest 10,000 of each are kept).
     server = make_server({"DATABASE_URL": database, "RETENTION_INTERVAL_SECONDS": "1"})
     with Watch(server):
@@ -193,16 +200,7 @@ def test_many_recoveries_at_once_hold_their_pages_encoded_not_as_rows(
 ) -> None:
     database = f"sqlite+aiosqlite:///{tmp_path}/replays.db"
 
-    async def fill() -> None:
-        store = create_store(database, batch_size=500)
-        await store.start()
-        sender = Sender("g:0123456789abcdef", "filler")
-        await asyncio.gather(
-            *(store.append(Draft("deep", sender, "r" * 200, None, "i:0")) for _ in range(1_000))
-        )
-        await store.stop()
-
-    asyncio.run(fill())
+    stored_beforehand(database, [("deep", "r" * 200)] * 1_000)
     server = make_server({**BIG, "DATABASE_URL": database})
     small = {"sockopt": ((socket.SOL_SOCKET, socket.SO_RCVBUF, 4096),)}
     with Watch(server):
