@@ -9,14 +9,14 @@ import random
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from functools import partial
 
 import pytest
 
 from tests.faults.checker import check, history
 from tests.faults.conftest import SECONDS, seeds
-from tests.faults.peers import Publisher, Subscriber, publish_for, start_traffic
+from tests.faults.peers import Peer, Publisher, Subscriber, publish_for, start_traffic
 from tests.faults.test_single_instance import FAST, caught_up, settle
 from tests.support.postgres import PostgresServer
 from tests.support.redis import RedisServer
@@ -31,82 +31,93 @@ def redis() -> Iterator[RedisServer]:
     server.close()
 
 
-def two_instances(redis: RedisServer, postgres: PostgresServer) -> tuple[ServerProcess, ...]:
+@dataclass
+class Cluster:
+    """Two instances on one Redis and one database, and the clients to drop when done."""
+
+    a: ServerProcess
+    b: ServerProcess
+    peers: list[Peer] = field(default_factory=list)
+
+    def joined(self, *peers: Peer) -> None:
+        self.peers.extend(peers)
+
+
+@pytest.fixture
+def cluster(redis: RedisServer, postgres: PostgresServer) -> Iterator[Cluster]:
     env = {**FAST, "BROKER_URL": redis.url, "DATABASE_URL": postgres.fresh_database()}
-    return ServerProcess(env).start(), ServerProcess(env).start()
+    running = Cluster(ServerProcess(env).start(), ServerProcess(env).start())
+    try:
+        yield running
+    finally:
+        for peer in running.peers:
+            peer.drop()
+        running.a.stop()
+        running.b.stop()
 
 
 @pytest.mark.parametrize("seed", seeds())
 def test_subscribers_moving_to_another_instance_during_a_redis_stall_recover_exactly(
-    seed: int, redis: RedisServer, postgres: PostgresServer
+    seed: int, redis: RedisServer, cluster: Cluster
 ) -> None:
     rng = random.Random(seed)
     room = f"m-{uuid.uuid4().hex[:8]}"
-    a, b = two_instances(redis, postgres)
+    a, b = cluster.a, cluster.b
     # Everything is published on A: while Redis stalls, B hears of none of it.
     publishers = [Publisher(a.ws, f"p{n}", room) for n in range(2)]
     movers = [Subscriber(a.ws, room) for _ in range(3)]
     stayer = Subscriber(b.ws, room)
     subscribers = [*movers, stayer]
-    try:
-        publishing = start_traffic(publishers, subscribers, SECONDS * 2, rng)
-        time.sleep(rng.uniform(0.2, SECONDS / 2))
-        redis.pause()
-        time.sleep(rng.uniform(0.3, 1.0))
-        for sub in movers:
-            sub.drop()
-            sub.open(sub.url.replace(a.ws, b.ws))
-            sub.follow()
-            assert sub.wait_subscribed(2)["recovered"] is True
-            time.sleep(rng.uniform(0.0, 0.3))
-        redis.resume()
-        publishing.join()
-        for pub in publishers:
-            pub.resend_unacked()
-        publish_for(publishers, 0.3, rng)
-        settle(publishers, subscribers)
-        check(history(b.http, room), publishers, subscribers)
-    finally:
-        for peer in (*publishers, *subscribers):
-            peer.drop()
-        a.stop()
-        b.stop()
+    cluster.joined(*publishers, *subscribers)
+    publishing = start_traffic(publishers, subscribers, SECONDS * 2, rng)
+    time.sleep(rng.uniform(0.2, SECONDS / 2))
+    redis.pause()
+    time.sleep(rng.uniform(0.3, 1.0))
+    for sub in movers:
+        sub.drop()
+        sub.open(sub.url.replace(a.ws, b.ws))
+        sub.follow()
+        assert sub.wait_subscribed(2)["recovered"] is True
+        time.sleep(rng.uniform(0.0, 0.3))
+    redis.resume()
+    publishing.join()
+    for pub in publishers:
+        pub.resend_unacked()
+    publish_for(publishers, 0.3, rng)
+    settle(publishers, subscribers)
+    check(history(b.http, room), publishers, subscribers)
 
 
 @pytest.mark.parametrize("seed", seeds())
 def test_what_an_instance_acked_before_it_was_killed_mid_stall_reaches_the_other_instance(
-    seed: int, redis: RedisServer, postgres: PostgresServer
+    seed: int, redis: RedisServer, cluster: Cluster
 ) -> None:
     rng = random.Random(seed)
     room = f"k-{uuid.uuid4().hex[:8]}"
-    a, b = two_instances(redis, postgres)
+    a, b = cluster.a, cluster.b
     publishers = [Publisher(a.ws, "p0", room)]
     subscribers = [Subscriber(b.ws, room) for _ in range(2)]
-    try:
-        start_traffic(publishers, subscribers, 0.3, rng).join()
-        settle(publishers, subscribers)
-        redis.pause()
-        # Acked (committed), but A's appends to Redis wait for Redis: then A dies with them.
-        publish_for(publishers, rng.uniform(0.2, 0.6), rng)
-        eventually(lambda: not publishers[0].unacked(), timeout=10, what="the acks")
-        a.kill()
-        time.sleep(rng.uniform(0.2, 1.5))
-        redis.resume()
-        newest = max(max(ids) for ids in publishers[0].log.acks.values())
-        # No one publishes in the room again: only noticing A's death can bring these.
-        for sub in subscribers:
-            eventually(partial(caught_up, sub, newest), timeout=20, what="the stall's ids")
-        # And a recovery from before the stall, on B, is exact up to what A acked.
-        late = Subscriber(b.ws, room)
-        late.seen = [replace(subscribers[0].seen[0], connection=0)]  # "seen" before connecting
-        late.epoch = subscribers[0].epoch
-        late.open()
-        late.follow()
-        assert late.wait_subscribed(1)["recovered"] is True
-        eventually(lambda: caught_up(late, newest), timeout=10, what="the recovery")
-        check(history(b.http, room), publishers, [*subscribers, late])
-    finally:
-        for peer in (*publishers, *subscribers):
-            peer.drop()
-        a.stop()
-        b.stop()
+    cluster.joined(*publishers, *subscribers)
+    start_traffic(publishers, subscribers, 0.3, rng).join()
+    settle(publishers, subscribers)
+    redis.pause()
+    # Acked (committed), but A's appends to Redis wait for Redis: then A dies with them.
+    publish_for(publishers, rng.uniform(0.2, 0.6), rng)
+    eventually(lambda: not publishers[0].unacked(), timeout=10, what="the acks")
+    a.kill()
+    time.sleep(rng.uniform(0.2, 1.5))
+    redis.resume()
+    newest = max(max(ids) for ids in publishers[0].log.acks.values())
+    # No one publishes in the room again: only noticing A's death can bring these.
+    for sub in subscribers:
+        eventually(partial(caught_up, sub, newest), timeout=20, what="the stall's ids")
+    # And a recovery from before the stall, on B, is exact up to what A acked.
+    late = Subscriber(b.ws, room)
+    cluster.joined(late)
+    late.seen = [replace(subscribers[0].seen[0], connection=0)]  # "seen" before connecting
+    late.epoch = subscribers[0].epoch
+    late.open()
+    late.follow()
+    assert late.wait_subscribed(1)["recovered"] is True
+    eventually(lambda: caught_up(late, newest), timeout=10, what="the recovery")
+    check(history(b.http, room), publishers, [*subscribers, late])

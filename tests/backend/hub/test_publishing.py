@@ -10,9 +10,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
+from tests.backend.hub.test_amend import history
 from tests.support.clients import JsonClient
 from tests.support.server import ServerFactory, ServerProcess
 
@@ -52,13 +52,6 @@ def answer(client: JsonClient, **frame: Any) -> dict[str, Any]:
     return reply
 
 
-def stored(server: ServerProcess, room: str) -> list[dict[str, Any]]:
-    response = httpx.get(f"{server.http}/rooms/{room}/messages", timeout=5)
-    response.raise_for_status()
-    messages: list[dict[str, Any]] = response.json()["messages"]
-    return messages
-
-
 def test_a_publishs_ref_used_again_for_an_edit_is_refused_and_nothing_is_edited(
     server: ServerProcess, later: Callable[[ServerProcess], ServerProcess]
 ) -> None:
@@ -71,7 +64,7 @@ def test_a_publishs_ref_used_again_for_an_edit_is_refused_and_nothing_is_edited(
     ana = author(server, "reuse")
     reply = answer(ana, type="edit", room="reuse", id=first["id"], text="changed", ref="r1")
     assert (reply["type"], reply["code"]) == ("error", "ref_reused")
-    assert [(m["id"], m["text"]) for m in stored(server, "reuse")] == [(first["id"], "original")]
+    assert [(m["id"], m["text"]) for m in history(server, "reuse")] == [(first["id"], "original")]
 
 
 def test_a_deletes_ref_used_again_for_a_new_message_is_refused_not_acked_as_the_delete(
@@ -89,7 +82,7 @@ def test_a_deletes_ref_used_again_for_a_new_message_is_refused_not_acked_as_the_
     assert (reply["type"], reply["code"]) == ("error", "ref_reused")
     fresh = answer(ana, type="publish", room="reuse", text="new words", ref="m2")
     assert (fresh["type"], fresh["id"]) == ("ack", deleted["id"] + 1)
-    assert "new words" in [m.get("text") for m in stored(server, "reuse")]
+    assert "new words" in [m.get("text") for m in history(server, "reuse")]
 
 
 def test_an_edit_or_delete_resent_with_its_ref_gets_its_first_ack_even_once_it_cannot_recur(
@@ -107,7 +100,7 @@ def test_an_edit_or_delete_resent_with_its_ref_gets_its_first_ack_even_once_it_c
     # The message is gone now: only the refs can tell these are resends, not new requests.
     assert answer(ana, type="delete", room="resend", id=target, ref="d1") == deleted
     assert answer(ana, type="edit", room="resend", id=target, text="hello", ref="e1") == edited
-    ids = [m["id"] for m in stored(server, "resend")]
+    ids = [m["id"] for m in history(server, "resend")]
     assert ids == [target, edited["id"], deleted["id"]]
     # A new delete of the deleted message is still not found.
     refused = answer(ana, type="delete", room="resend", id=target, ref="d2")
