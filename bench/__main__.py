@@ -106,6 +106,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             for name, peer in {**servers, **extra}.items():
                 if not {"burst", "steady"} & set(wanted):
                     break
+                if peer.only is not None and not {"burst", "steady"} & set(peer.only):
+                    continue
                 print(f"[{mode}] {name}: fan-out", flush=True)
                 server = start(peer)
                 try:
@@ -122,6 +124,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     server.stop()
         for scenario, fn in (("slow", slow_reader), ("idle", idle)):
             for name, peer in servers.items() if scenario in wanted else ():
+                if peer.only is not None and scenario not in peer.only:
+                    continue
                 print(f"[text] {name}: {scenario}", flush=True)
                 server = Server(peer)
                 try:

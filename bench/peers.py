@@ -43,6 +43,8 @@ class Peer:
     name: str
     argv: tuple[str, ...]
     env: dict[str, str] = field(default_factory=dict)
+    # The scenarios it serves, when not all of them (the floor peers answer connections only).
+    only: tuple[str, ...] | None = None
 
 
 def peers() -> dict[str, Peer]:
@@ -54,6 +56,11 @@ def peers() -> dict[str, Peer]:
         "bun": Peer("bun", (str(BUN), "--no-env-file", str(BENCH / "peer_bun.js"))),
         "websockets": Peer("websockets", (py, "-m", "bench.peer_websockets")),
         "naive-fastapi": Peer("naive-fastapi", (py, "-m", "uvicorn", *NAIVE_ARGS)),
+        # The ceiling of the hub's connects/s: uvicorn + websockets' handshake, nothing else.
+        "floor": Peer("floor", (py, "-m", "bench.peer_floor"), only=("idle",)),
+        "floor-nogc": Peer(
+            "floor-nogc", (py, "-m", "bench.peer_floor"), {"FLOOR_GC": "off"}, only=("idle",)
+        ),
     }
 
 

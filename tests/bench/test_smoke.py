@@ -43,3 +43,22 @@ def test_bench_smoke_run(tmp_path: Path) -> None:
         assert results["servers"][name]["slow"]["healthy_delivered_ratio"] == 1.0, name
         assert results["servers"][name]["idle"][0]["connections"] == 20, name
     assert results["notes"] == []
+
+
+@pytest.mark.serial
+def test_the_floor_peer_is_measured_on_connections_only(tmp_path: Path) -> None:
+    # bench.peer_floor answers upgrades and nothing else: a fan-out run against it would fail,
+    # so the bench must ask it for the idle scenario alone, and its connections must open.
+    out = tmp_path / "floor.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--scale", "smoke", "--peers", "floor,floor-nogc",
+         "--scenarios", "burst,idle", "--modes", "text", "--out", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    results = json.loads(out.read_text())
+    for name in ("floor", "floor-nogc"):
+        assert set(results["servers"][name]) == {"idle"}, name
+        (row,) = results["servers"][name]["idle"]
+        assert row["connections"] == 20 and row["connect_per_second"] > 0, name
+    assert results["notes"] == []
