@@ -445,6 +445,11 @@ class NativeWebSocket(asyncio.Protocol):
         """uvicorn is stopping: flush what is queued for the client, then close with 1001."""
         if self.relay is not None:
             getattr(self.relay, "shutdown", self._close_transport)()
+        elif self.budget.abandoned:
+            # Closed for abuse and no longer read: its answer to our close would never be seen,
+            # and waiting CLOSE_TIMEOUT for it would hold the whole shutdown.
+            if self.transport is not None:
+                self.transport.abort()
         elif self.inbound is not None:
             self.inbound.flush()
             self.close_now(CloseCode.GOING_AWAY, "server shutting down")

@@ -10,11 +10,21 @@ from pathlib import Path
 import pytest
 
 from tests.adversarial.harness import close_raw
+from tests.support.server import ServerFactory
 
 
 @pytest.fixture(autouse=True)
 def _close_raw_sockets() -> Iterator[None]:
     yield
+    close_raw()
+
+
+@pytest.fixture
+def make_server(make_server: ServerFactory) -> Iterator[ServerFactory]:
+    """tests/conftest.py's, with the attackers' raw sockets closed before the servers stop: a
+    server stopping with a client open waits CLOSE_TIMEOUT for it (the autouse fixture above
+    is set up first, so it would only close them after)."""
+    yield make_server
     close_raw()
 
 

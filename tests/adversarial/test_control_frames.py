@@ -6,6 +6,7 @@ Fragments spend the same budget: a message sent as endless tiny pieces is closed
 from __future__ import annotations
 
 import select
+import signal
 import socket
 
 import pytest
@@ -37,6 +38,14 @@ def close_code_after_pongs(ws: websocket.WebSocket, timeout: float = 15) -> int:
             return int.from_bytes(data[:2], "big")
 
 
+def closed_for_abuse(sock: socket.socket) -> bool:
+    """Whether the server's close frame for abuse is already waiting in `sock` (peeked at)."""
+    if not select.select([sock], [], [], 0)[0]:
+        return False
+    head = sock.recv(65536, socket.MSG_PEEK)
+    return b"too many control frames" in head or b"slow consumer" in head
+
+
 def flood(ws: websocket.WebSocket, megabytes: int) -> None:
     """Send pings, 1 MB at a time, reading nothing (only peeking for a close frame among the
     first pongs), until the server closes or `megabytes` are sent."""
@@ -45,10 +54,8 @@ def flood(ws: websocket.WebSocket, megabytes: int) -> None:
     chunk = PING * (1_000_000 // len(PING))
     for _ in range(megabytes):
         sock.sendall(chunk)
-        if select.select([sock], [], [], 0)[0]:
-            head = sock.recv(65536, socket.MSG_PEEK)
-            if b"too many control frames" in head or b"slow consumer" in head:
-                return
+        if closed_for_abuse(sock):
+            return
 
 
 @pytest.mark.parametrize(
@@ -69,6 +76,7 @@ def test_a_ping_flood_without_reading_is_closed_and_nobody_else_notices(
             attacker = connect(server.ws + mode)
             flood(attacker, 32)
             codes.append(close_code_after_pongs(attacker))
+            attacker.shutdown()  # type: ignore[no-untyped-call]  # gone, as an attacker goes
     assert set(codes) <= {CloseCode.POLICY_VIOLATION, CloseCode.SLOW_CONSUMER}, codes
 
 
@@ -84,7 +92,9 @@ def test_pings_within_the_budget_are_answered(make_server: ServerFactory) -> Non
 def test_a_message_sent_as_endless_empty_fragments_is_closed_and_nobody_else_notices(
     make_server: ServerFactory,
 ) -> None:
-    server = make_server()
+    # The attacker never answers the close: the server drops it CLOSE_TIMEOUT after its close
+    # frame (5 s by default, 1 here so that the attackers follow one another quickly).
+    server = make_server({"CLOSE_TIMEOUT": "1"})
     # An empty continuation frame is 6 bytes: within the byte budget, ~40,000 of them a second
     # (each one parsed, and once held in a list); the message never ends, so the message rate
     # limit never sees it.
@@ -97,6 +107,8 @@ def test_a_message_sent_as_endless_empty_fragments_is_closed_and_nobody_else_not
             try:
                 for _ in range(20):
                     sock.sendall(empties)
+                    if closed_for_abuse(sock):
+                        break  # the flood is over: what follows would only wait for the abort
             except OSError:
                 pass  # closed mid-flood: what it read says why
             closes.append(read_until_closed(sock, 15))
@@ -114,3 +126,16 @@ def test_a_message_in_a_few_fragments_is_still_relayed(make_server: ServerFactor
         + masked_frame(b"world", opcode=0x0)
     )
     assert str(listener.recv()).endswith("hello world")
+
+
+def test_a_server_stopping_does_not_wait_for_a_client_it_closed_for_abuse(
+    make_server: ServerFactory,
+) -> None:
+    # Closed for abuse, the attacker is no longer read, so its answer to the close frame would
+    # never be seen: SIGTERM must not wait CLOSE_TIMEOUT (a minute here) for it.
+    server = make_server({"CLOSE_TIMEOUT": "60"})
+    attacker = connect(server.ws)
+    flood(attacker, 32)
+    assert close_code_after_pongs(attacker) in {CloseCode.POLICY_VIOLATION, CloseCode.SLOW_CONSUMER}
+    # The attacker stays connected, silent, reading nothing.
+    assert server.terminate(timeout=30) == -signal.SIGTERM  # uvicorn re-raises it, once done
