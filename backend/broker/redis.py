@@ -25,6 +25,7 @@ import orjson
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 from backend.backoff import Backoff
@@ -46,6 +47,7 @@ READ_COUNT = 500  # entries per stream per XREAD
 BLOCK_MS = 2_000  # an idle XREAD returns this often, which also probes Redis
 QUEUED = 10_000  # envelopes read, not yet fanned out; a full queue pauses the reader
 OUTBOX = 10_000  # commits not yet appended to Redis; past this the oldest are dropped (resync)
+QUICK_TIMEOUT_S = 1.0  # a Redis call a client waits for (Redis answers in well under 1 ms)
 
 
 class RedisBroker(Broker):
@@ -73,9 +75,21 @@ class RedisBroker(Broker):
             retry=Retry(NoBackoff(), 0),
             decode_responses=True,
         )
+        # For the calls a client waits for (its subscribe, its room's presence): a stalled Redis
+        # costs them QUICK_TIMEOUT_S once, then nothing while Redis is known down (Health.down).
+        quick_pool = BlockingConnectionPool.from_url(
+            url,
+            max_connections=32,
+            timeout=QUICK_TIMEOUT_S,
+            socket_timeout=QUICK_TIMEOUT_S,
+            socket_connect_timeout=QUICK_TIMEOUT_S,
+            retry=Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
+            decode_responses=True,
+        )
+        self._quick = Redis.from_pool(quick_pool)
         self._health = Health()
         self._counter = PublishCounter()
-        self._presence = RedisPresence(self._client, self._counter, self._health)
+        self._presence = RedisPresence(self._client, self._quick, self._counter, self._health)
         self._presence.on_peer_lost = self._peer_lost
         self._positions: dict[str, str] = {}  # stream key -> id of the last entry read
         self._unresolved: set[str] = set()  # subscribed streams whose position is not known yet
@@ -131,15 +145,18 @@ class RedisBroker(Broker):
             self._appender.cancel()
         await self._presence.stop()
         await self._client.aclose()
+        await self._quick.aclose()
         await self._reading.aclose()
 
     async def subscribe(self, room: str) -> None:
         key = keys.stream(room)
         self._rooms[key] = room
         self._unresolved.add(key)
+        if self._health.down:
+            return  # the reader resolves it once Redis is back; the subscriber need not wait
         try:
-            await self._resolve()
-            await self._wake()
+            await self._resolve(self._quick)
+            await self._wake(self._quick)
         except RedisError as exc:
             self._health.failed("subscribing", exc)  # the reader resolves it once Redis is back
 
@@ -190,14 +207,15 @@ class RedisBroker(Broker):
     def _peer_lost(self) -> None:
         self._queue.put_nowait(Resync())  # every followed room, read again from the database
 
-    async def _wake(self) -> None:
+    async def _wake(self, client: Redis | None = None) -> None:
         """Make the reader's XREAD return now (it then re-reads the set of rooms)."""
-        await self._client.xadd(keys.wake(self._presence.instance), {"w": "1"}, maxlen=1)
+        wake = keys.wake(self._presence.instance)
+        await (client or self._client).xadd(wake, {"w": "1"}, maxlen=1)
 
-    async def _resolve(self) -> None:
+    async def _resolve(self, client: Redis | None = None) -> None:
         """Start each new stream at its current end: only what comes next is this instance's."""
         for key in list(self._unresolved):
-            last = cast(Entries, await self._client.xrevrange(key, count=1))
+            last = cast(Entries, await (client or self._client).xrevrange(key, count=1))
             if key in self._unresolved:  # not unsubscribed meanwhile
                 self._positions[key] = last[0][0] if last else "0-0"
                 self._unresolved.discard(key)

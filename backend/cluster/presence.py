@@ -35,9 +35,14 @@ PRESENCE_MAXLEN = 10_000  # the shared event stream is trimmed to about this man
 class RedisPresence(ClusterPresence):
     """Presence shared through Redis; the Redis broker feeds it the events its reader reads."""
 
-    def __init__(self, client: Redis, counter: PublishCounter, health: Health) -> None:
+    def __init__(
+        self, client: Redis, quick: Redis, counter: PublishCounter, health: Health
+    ) -> None:
         self.instance = "unbound"
         self._client = client
+        # Joins, leaves and rosters are on a client's path (its subscribe waits for them): they
+        # go through a client with a short timeout, and are skipped while Redis is known down.
+        self._quick = quick
         self._counter = counter
         self._health = health
         self._script = client.register_script(scripts.PRESENCE)
@@ -87,11 +92,11 @@ class RedisPresence(ClusterPresence):
     async def join(
         self, room: str, member: Member, listed: int
     ) -> tuple[int, list[dict[str, Any]]] | None:
-        if self._stopped:
+        if self._skipped():
             return None
         try:
             count = await self._announce("join", room, member)
-            sample = await self._client.hrandfield(keys.members(room), listed + 1, withvalues=True)
+            sample = await self._quick.hrandfield(keys.members(room), listed + 1, withvalues=True)
         except RedisError as exc:
             self._lost("joining a room", exc)
             return None
@@ -101,11 +106,11 @@ class RedisPresence(ClusterPresence):
         return count, roster
 
     async def roster(self, room: str, listed: int) -> tuple[int, list[dict[str, Any]]] | None:
-        if self._stopped:
+        if self._skipped():
             return None
         try:
-            count = int(await self._client.hlen(keys.members(room)))
-            sample = await self._client.hrandfield(keys.members(room), listed, withvalues=True)
+            count = int(await self._quick.hlen(keys.members(room)))
+            sample = await self._quick.hrandfield(keys.members(room), listed, withvalues=True)
         except RedisError as exc:
             self._lost("reading a room's members", exc)
             return None
@@ -113,7 +118,7 @@ class RedisPresence(ClusterPresence):
         return count, [_unlabel(label).public() for _, label in _pairs(sample)][:listed]
 
     async def leave(self, room: str, member: Member) -> bool:
-        if self._stopped:
+        if self._skipped():
             return False
         try:
             count = await self._announce("leave", room, member)
@@ -155,7 +160,15 @@ class RedisPresence(ClusterPresence):
     async def _announce(self, event: str, room: str, member: Member) -> int:
         script_keys = [keys.members(room), keys.instance_rooms(self.instance), keys.PRESENCE]
         args: list[str | int] = [event, member.key, _label(member.sender), room, PRESENCE_MAXLEN]
-        return int(await self._script(keys=script_keys, args=args))
+        return int(await self._script(keys=script_keys, args=args, client=self._quick))
+
+    def _skipped(self) -> bool:
+        """Whether to leave Redis out of a join, leave or roster: stopping, or Redis known down.
+        Either way the next good heartbeat writes our members back (RESYNC), silently: peers
+        hear no join or leave of what changed meanwhile, only the counts."""
+        if self._health.down:
+            self._resync = True
+        return self._stopped or self._health.down
 
     def _lost(self, doing: str, exc: RedisError) -> None:
         self._health.failed(doing, exc)
