@@ -160,6 +160,6 @@ def test_during_a_redis_stall_subscribes_on_either_instance_do_not_wait_for_redi
             late.subscribed.clear()
         late.open()
         late.follow()
-        return late.wait_subscribed(1)["count"] == len(first) + 4 + 1
+        return bool(late.wait_subscribed(1)["count"] == len(first) + 4 + 1)
 
     eventually(everyone_listed, timeout=15, what="the cluster's presence after the stall")
