@@ -194,6 +194,12 @@ def confusable_key(name: str) -> str:
     return _DOTTED.sub("", key)
 
 
+def is_guest_like(name: str) -> bool:
+    """A name of the form guests are given (`guest-<hex>`, backend/identity.guest), or one that
+    looks like it: never an account's, or a guest's default name could be a registered one."""
+    return any(key.startswith(_GUEST_KEY) for key in confusable_keys(name))
+
+
 def confusable_keys(name: str) -> frozenset[str]:
     """Every key `name` could be read as: folding case first loses that a capital I looks like
     a small l, so the skeleton of the name as written counts too."""
@@ -207,3 +213,6 @@ Username = Annotated[
     Field(pattern=USERNAME_PATTERN, description="3-32 of A-Z a-z 0-9 _ . - (case-insensitive)"),
 ]
 DisplayName = Annotated[str, AfterValidator(display_name)]
+
+
+_GUEST_KEY = confusable_key("guest-")

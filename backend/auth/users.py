@@ -11,7 +11,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from backend.auth.names import confusable_key
+from backend.auth.names import confusable_key, is_guest_like
 from backend.auth.rooms import Role
 from backend.protocol import utc_timestamp
 from backend.storage.engine import acquire, release
@@ -89,7 +89,10 @@ class UserStore:
         return self.engine
 
     async def create(self, username: str, password_hash: str, role: Role = "user") -> User:
-        """A new user; UsernameTaken when the name, or one that looks like it, exists."""
+        """A new user; UsernameTaken when the name, or one that looks like it, exists, or when
+        it has the form of guests' names (kept for them: names.is_guest_like)."""
+        if is_guest_like(username):
+            raise UsernameTaken(username)
         key = confusable_key(username)
         user = User(username, password_hash, role, secrets.token_hex(8))
         row = {
@@ -118,6 +121,8 @@ class UserStore:
         service). The row's token version when the name is that service's (its tokens carry
         it: an admin's revoke refuses the older ones); None when a user's name is it or looks
         like it (`keys`: names.confusable_keys)."""
+        if is_guest_like(name):
+            return None
         wanted = sorted(keys)
         row = {
             "username": name,

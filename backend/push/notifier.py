@@ -17,9 +17,11 @@ import orjson
 
 from backend.auth.rooms import Identity
 from backend.auth.service import AuthService
+from backend.auth.users import SERVICE, User
 from backend.broker import Envelope
 from backend.config import Settings
-from backend.identity import GUEST_PREFIX
+from backend.identity import GUEST_PREFIX, service
+from backend.identity import user as user_sender
 from backend.push.metrics import PushMetrics
 from backend.push.online import Online
 from backend.push.sender import Sender
@@ -148,8 +150,6 @@ class Notifier:
             envelope = await self._queue.get()
             self.metrics.queued.set(self._queue.qsize())
             for username in sorted(self.followers.get(envelope.room, ())):
-                if username == envelope.sender:
-                    continue  # one's own message needs no notification
                 if len(self._pending) >= self.max_pending:
                     self.metrics.dropped.labels("backlog").inc()
                     continue
@@ -159,10 +159,13 @@ class Notifier:
 
     async def _notify(self, username: str, envelope: Envelope) -> None:
         try:
+            user = await self.auth.users.get(username) if self.auth.users.available else None
+            if envelope.sender_id == _sender_id(username, user):
+                return  # one's own message needs no notification (by id: names are not unique)
             if await self.online.anywhere(username):
                 self.metrics.skipped_online.inc()
                 return
-            if not await self._may_receive(username, envelope.room):
+            if not self._may_receive(username, user, envelope.room):
                 return
             subscriptions = await self.store.subscriptions(username)
             if not subscriptions:
@@ -177,12 +180,11 @@ class Notifier:
         except Exception:  # one user's failure (a database hiccup) must not stop the others
             log.exception("push for a message in room %s failed", envelope.room)
 
-    async def _may_receive(self, username: str, room: str) -> bool:
+    def _may_receive(self, username: str, user: User | None, room: str) -> bool:
         """The one send-time check, for every room: the follow was allowed once, but the account
         may since have been disabled (its tokens are refused, so must its pushes be) or lost a
         private room. A deleted account's subscriptions went with it (UserStore.delete). No row
         at all is a name without an account here (a service token's), judged by the room alone."""
-        user = await self.auth.users.get(username) if self.auth.users.available else None
         if user is not None and user.disabled:
             return False
         if not self.auth.policy.is_private(room):
@@ -207,3 +209,10 @@ class Notifier:
             for username, room, following in changes:
                 self._apply(fresh, username, room, following)
             self.followers = fresh
+
+
+def _sender_id(username: str, user: User | None) -> str:
+    """The sender id this follower's own messages carry: a service's, or its account's."""
+    if user is None or user.role == SERVICE:
+        return service(username).id
+    return user_sender(user.id, username).id

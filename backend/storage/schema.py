@@ -74,9 +74,11 @@ users = Table(
     # The token's `ver`: logout and password changes bump it, refusing every older token.
     Column("token_version", Integer, nullable=False, server_default="0"),
     Column("disabled", Boolean, nullable=False, server_default=false()),
-    # UTS #39 skeleton of the username (backend/auth/names.confusable_key), for guest names.
-    Column("name_key", String(128), nullable=False, index=True),
+    # UTS #39 skeleton of the username (backend/auth/names.confusable_key), for guest names;
+    # unique (migration 0007): one account per look-alike key, however registrations race.
+    Column("name_key", String(128), nullable=False),
     Index("ux_users_id", "id", unique=True),
+    Index("ux_users_name_key", "name_key", unique=True),
 )
 
 # Web Push (migration 0003, backend/push/store.py). No foreign key to users: tokens issued by

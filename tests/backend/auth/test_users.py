@@ -100,6 +100,83 @@ def test_a_name_that_looks_like_a_registered_one_cannot_be_registered(database_u
     asyncio.run(scenario())
 
 
+def test_look_alike_names_registered_at_the_same_moment_make_one_account(
+    database_url: str,
+) -> None:
+    # Registration read the key, then inserted: racing look-alikes all passed the read.
+    async def scenario() -> None:
+        store = UserStore(database_url)
+        await store.start()
+        try:
+            for _ in range(4):
+                tag = uuid.uuid4().hex[:6]
+                names = [f"q{tag}{a}{b}{c}" for a in "o0" for b in "o0" for c in "o0"]
+                created = await asyncio.gather(
+                    *(store.create(name, "$argon2id$placeholder") for name in names),
+                    return_exceptions=True,
+                )
+                stored = [name for name, out in zip(names, created, strict=True) if out is not None]
+                kept = [out for out in created if not isinstance(out, UsernameTaken)]
+                assert len(kept) == 1, stored
+        finally:
+            await store.stop()
+
+    asyncio.run(scenario())
+
+
+def test_names_of_the_form_guests_are_given_are_kept_for_guests(database_url: str) -> None:
+    # A guest's default name is `guest-<hex>` from its session: an account of that form (or a
+    # look-alike) would let a guest appear under a registered name without typing it.
+    async def scenario() -> None:
+        store = UserStore(database_url)
+        await store.start()
+        try:
+            tag = uuid.uuid4().hex[:6]
+            for name in (f"guest-{tag}", f"GUEST-{tag}", "guest-"):
+                with pytest.raises(UsernameTaken):
+                    await store.create(name.lower(), "$argon2id$placeholder")
+            assert (
+                await store.keep_for_service(f"guest-{tag}", confusable_keys(f"guest-{tag}"))
+                is None
+            )
+            await store.create(f"guestbook{tag}", "$argon2id$placeholder")  # only the form
+        finally:
+            await store.stop()
+
+    asyncio.run(scenario())
+
+
+def test_twins_left_by_an_older_race_keep_their_accounts_and_the_first_keeps_the_name(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path}/old.db"
+    upgrade(url, "0006")
+    with sqlite3.connect(tmp_path / "old.db") as db:
+        for n, name in enumerate(["cooo", "coo0", "c0o0"]):
+            db.execute(
+                "INSERT INTO users (username, password_hash, role, created_at, id, token_version,"
+                " disabled, name_key) VALUES (?, ?, 'user', ?, ?, 0, 0, 'cooo')",
+                (name, "$argon2id$placeholder", f"2026-01-0{n + 1}T00:00:00.000Z", f"{n:016x}"),
+            )
+    upgrade(url)
+
+    async def scenario() -> None:
+        store = UserStore(url)
+        await store.start()
+        try:
+            for name in ("cooo", "coo0", "c0o0"):
+                assert await store.get(name) is not None, name
+            with pytest.raises(UsernameTaken):
+                await store.create("c00o", "$argon2id$placeholder")
+        finally:
+            await store.stop()
+
+    asyncio.run(scenario())
+    with sqlite3.connect(tmp_path / "old.db") as db:
+        keys = dict(db.execute("SELECT username, name_key FROM users").fetchall())
+    assert keys["cooo"] == "cooo" and len(set(keys.values())) == 3, keys
+
+
 def test_the_accounts_migration_gives_existing_users_an_id_and_a_name_key(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path}/old.db"
     upgrade(url, "0004")  # a database from before accounts had ids

@@ -165,3 +165,22 @@ def test_a_guests_push_says_it_is_a_guests_and_carries_the_sender_id(
     # The name alone would pass for anyone's: the id and the flag are the server's word.
     assert (body["sender"], body["guest"], body["text"]) == ("maria", True, "from a guest")
     assert re.fullmatch(r"g:[0-9a-f]{16}", body["sender_id"])
+
+
+def test_a_guest_named_like_a_follower_is_not_taken_for_the_follower(
+    make_server: ServerFactory, service: PushService
+) -> None:
+    # "One's own message needs no push" was decided by the display name: a guest who took the
+    # follower's name silenced every push of its messages to them. It is decided by the id.
+    server = make_server(push_env(AUTH_REQUIRED="false"))
+    # The guest took the name before it was anyone's (a guest keeps its socket's name).
+    guest = JsonClient(server.ws, "name=ana&room=news")
+    guest.next_of("subscribed")
+    ana = Browser(service.endpoint("ana"))
+    subscribe(server, "ana", ana, "news")
+    guest.send(type="publish", room="news", text="not from ana", ref="g1")
+    guest.next_of("ack")
+    guest.close()
+    eventually(lambda: service.to("ana"), what="ana's push")
+    body = ana.decrypt(service.to("ana")[0])
+    assert (body["sender"], body["guest"], body["text"]) == ("ana", True, "not from ana")
