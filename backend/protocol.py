@@ -341,10 +341,22 @@ class ProtocolError(Exception):
     """A client frame that cannot be acted on; becomes an `error` object, the connection stays."""
 
     def __init__(self, code: str, detail: str, ref: str | None = None) -> None:
+        # Both may quote the frame, which JSON lets hold lone surrogates ("\ud800") that no
+        # answer can be encoded with: the detail shows them escaped, a ref that has one is not
+        # a ref any frame can be answered with, so none is given.
+        detail = detail.encode("utf-8", "backslashreplace").decode("utf-8")
         super().__init__(detail)
         self.code = code
         self.detail = detail
-        self.ref = ref
+        self.ref = ref if ref is None or _encodable(ref) else None
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def parse_client_frame(raw: str) -> AnyClientFrame:

@@ -167,3 +167,27 @@ def test_rooms_per_connection_are_limited(make_server: ServerFactory) -> None:
     client.send(type="subscribe", room="r3")
     assert client.next_of("error")["code"] == "too_many_rooms"
     client.close()
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        '{"type":"publish","room":"p1","text":"x","ref":"\\ud800"}',
+        '{"type":"subscribe","room":"p1","ref":"\\udfff"}',
+        '{"type":"ping","ref":"\\ud800"}',
+        '{"type":"publish","room":"bad room!","text":"x","ref":"\\ud800"}',
+        '{"type":"\\ud800","ref":"x"}',
+    ],
+)
+def test_a_lone_surrogate_in_a_ref_or_type_gets_an_error_and_the_connection_stays(
+    server: ServerProcess, frame: str
+) -> None:
+    # JSON may escape a lone surrogate, which no answer can be encoded with: quoting it back in
+    # the error closed the connection with 1011 instead.
+    client = JsonClient(server.ws)
+    client.ws.send(frame)
+    error = client.next_of("error")
+    assert error["code"] in {"invalid_data", "invalid_field", "invalid_room", "unknown_type"}
+    assert error.get("ref") in (None, "x")
+    client.send(type="ping")
+    assert client.next_of("pong")["type"] == "pong"
