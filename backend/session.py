@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Awaitable
 from functools import partial
@@ -243,6 +244,8 @@ class Session:
                 detail = f"at most {limit} rooms per connection"
                 raise ProtocolError("too_many_rooms", detail, ref)
         catching_up = since is not None or history > 0
+        # Already live here: the last id it was handed, for the refusal below.
+        live_after = hub.sequencer.last(room) if room in conn.rooms else None
         if catching_up:
             replay.begin(conn, room)
         if room in conn.rooms:
@@ -271,6 +274,10 @@ class Session:
         if catching_up:
             if plan.reason == "storage_unavailable" and since is None:
                 self.error("storage_unavailable", f"history of {room!r} could not be loaded")
+            if plan.start is None and not plan.history and live_after is not None:
+                # A refused `since` on a live subscription: the fan-out skipped it while the
+                # plan was read, so what came meanwhile is replayed. It stays live, gap-free.
+                plan = dataclasses.replace(plan, start=live_after)
             if not await replay.run(hub.store, hub.sequencer, conn, room, plan):
                 self.error("recovery_incomplete", f"replay of {room!r} was cut short; reload")
 

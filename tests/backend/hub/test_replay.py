@@ -76,6 +76,48 @@ def test_recovery_has_no_gap_and_no_duplicate_while_publishing_continues(
     assert ids == list(range(ids[0], ids[0] + len(ids))), "a gap or a duplicate at the seam"
 
 
+def test_a_refused_since_on_a_live_subscription_leaves_its_stream_without_a_gap(
+    make_server: ServerFactory,
+) -> None:
+    # The fan-out skips a catching-up connection while its plan is read; a refused plan
+    # (unknown offset, another epoch) replayed nothing, and what came meanwhile was lost.
+    server = make_server(FAST)
+    author = JsonClient(server.ws, "room=steady")
+    stop = threading.Event()
+
+    def publish() -> None:
+        n = 0
+        while not stop.is_set() and n < 3000:
+            author.send(type="publish", room="steady", text=str(n))
+            n += 1
+            time.sleep(0.002)
+
+    reader = JsonClient(server.ws, "room=steady")
+    reader.next_of("subscribed")
+    publisher = threading.Thread(target=publish, daemon=True)
+    publisher.start()
+    first = reader.next_of("message")["id"]
+    for n in range(60):
+        if n % 2:
+            reader.send(type="subscribe", room="steady", since=10**12)
+        else:
+            reader.send(type="subscribe", room="steady", since=0, epoch="another-log")
+    answers = 0
+    seen = [first]
+    while answers < 60:
+        obj = reader.next()
+        if obj["type"] == "subscribed":
+            assert obj["recovered"] is False
+            assert obj["reason"] in {"unknown_offset", "epoch_changed"}
+            answers += 1
+        elif obj["type"] == "message":
+            seen.append(obj["id"])
+    seen += [reader.next_of("message")["id"] for _ in range(50)]
+    stop.set()
+    publisher.join(10)
+    assert seen == list(range(first, first + len(seen))), "a gap or a duplicate while live"
+
+
 def test_a_subscriber_behind_what_retention_kept_is_told_recovered_false(
     make_server: ServerFactory,
 ) -> None:
