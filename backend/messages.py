@@ -6,10 +6,20 @@ all speak of messages without importing one another.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from backend.identity import GUEST_PREFIX, Sender
+
+
+def content_digest(kind: str, target: int | None, text: str, data: dict[str, Any] | None) -> str:
+    """What one operation asked for, in 32 hex digits: a resend of its ref must ask the same
+    (backend/hub/publishing.py), whatever later edits or deletes did to the stored row."""
+    asked = orjson.dumps([kind, target, text, data], option=orjson.OPT_SORT_KEYS)
+    return hashlib.blake2b(asked, digest_size=16).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +37,13 @@ class Draft:
     # replaces its text; "delete"): amendments are entries of the same log (docs/decisions.md).
     kind: str = "message"
     target: int | None = None
+
+    @property
+    def digest(self) -> str | None:
+        """Its content_digest, for a draft with a ref (only a ref can be resent)."""
+        if self.ref is None:
+            return None
+        return content_digest(self.kind, self.target, self.text, self.data)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +67,9 @@ class Envelope:
     # A stored message's state after later amendments (history and replay show it).
     edited_at: str | None = None
     deleted: bool = False
+    # The content_digest of the operation its ref asked for (None without a ref, or stored
+    # before migration 0008).
+    digest: str | None = None
 
     def as_message(self) -> dict[str, Any]:
         """The server object for this log entry: `message`, `edited` or `deleted`."""

@@ -21,7 +21,7 @@ from backend.config import Settings
 from backend.hub.quota import StoredBytesQuota
 from backend.hub.refs import RecentRefs
 from backend.identity import Sender
-from backend.messages import Draft, Envelope
+from backend.messages import Draft, Envelope, content_digest
 from backend.storage import StorageError, Store
 
 # What an entry costs the database besides its text and data: its room, ids, sender, ref,
@@ -62,8 +62,9 @@ class Publisher:
         an older one is resolved by the store, which keeps every stored message's ref.
         """
         key = (sender.id, room, ref) if ref is not None else None
+        asked = content_digest(kind, target, text, data) if ref is not None else None
         if key is not None and (earlier := self.refs.get(key)) is not None:
-            return _as_asked(earlier, kind, target)
+            return _as_asked(earlier, kind, target, asked)
         if quota_key is not None and not self.quota.charge(quota_key, _size(text, data)):
             refused: asyncio.Future[Envelope] = asyncio.get_running_loop().create_future()
             hour = self.quota.per_hour
@@ -75,7 +76,7 @@ class Publisher:
         if key is not None:
             self.refs.remember(key, outcome)
             # Fresh, the entry is this operation; resolved by the store, it may be another's.
-            return _as_asked(outcome, kind, target)
+            return _as_asked(outcome, kind, target, asked)
         return outcome
 
     async def recall(
@@ -95,9 +96,11 @@ class Publisher:
 
 
 def _as_asked(
-    outcome: asyncio.Future[Envelope], kind: str, target: int | None
+    outcome: asyncio.Future[Envelope], kind: str, target: int | None, asked: str | None = None
 ) -> asyncio.Future[Envelope]:
-    """`outcome`, or `ref_reused` if the entry its ref resolved to is another operation."""
+    """`outcome`, or `ref_reused` if the entry its ref resolved to is another operation: another
+    kind or target, or other content (`asked`: the resend's content_digest; entries stored
+    before digests were kept are compared on kind and target alone)."""
     answer: asyncio.Future[Envelope] = asyncio.get_running_loop().create_future()
 
     def settle(done: asyncio.Future[Envelope]) -> None:
@@ -109,6 +112,9 @@ def _as_asked(
             answer.set_exception(error)
         elif (entry := done.result()).kind != kind or entry.target != target:
             answer.set_exception(StorageError(_reused(entry), "ref_reused"))
+        elif asked is not None and entry.digest is not None and entry.digest != asked:
+            detail = f"this ref was already used for other content (id {entry.id}); use a new ref"
+            answer.set_exception(StorageError(detail, "ref_reused"))
         else:
             answer.set_result(entry)
 

@@ -45,7 +45,7 @@ class NullStore(Store):
         self._last[room] = last = self._current(room) + 1
         envelope = Envelope(
             room, last, utc_timestamp(), draft.sender.name, draft.sender.id, draft.text,
-            draft.data, draft.origin, draft.ref,
+            draft.data, draft.origin, draft.ref, draft.kind, draft.target, digest=draft.digest,
         )  # fmt: skip
         done: asyncio.Future[Envelope] = asyncio.get_running_loop().create_future()
         done.set_result(envelope)

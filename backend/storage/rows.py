@@ -12,7 +12,7 @@ def row_of(e: Envelope) -> dict[str, Any]:
     return {
         "room": e.room, "id": e.id, "sender": e.sender, "sender_id": e.sender_id,
         "text": e.text, "data": e.data, "ts": e.ts, "ref": e.ref, "kind": e.kind,
-        "target": e.target,
+        "target": e.target, "digest": e.digest,
     }  # fmt: skip
 
 
@@ -24,5 +24,5 @@ def envelope_of(row: Any) -> Envelope:
         sender_id=row["sender_id"] or "", text=row["text"], data=row["data"], origin="",
         ref=row["ref"], kind=row["kind"] or "message",
         target=int(target) if target is not None else None, edited_at=row["edited_at"],
-        deleted=bool(row["deleted"]),
+        deleted=bool(row["deleted"]), digest=row.get("digest"),
     )  # fmt: skip

@@ -39,6 +39,9 @@ messages = Table(
     Column("target", BigInteger, nullable=True),
     Column("edited_at", String(32), nullable=True),
     Column("deleted", Boolean, nullable=False, server_default=false()),
+    # Migration 0008: what the operation behind `ref` asked for (messages.content_digest), so
+    # that a resend asking something else is refused (`ref_reused`), not acked.
+    Column("digest", String(32), nullable=True),
     Index("ux_messages_ref", "room", "sender_id", "ref", unique=True),
 )
 

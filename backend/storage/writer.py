@@ -157,7 +157,7 @@ class Writer:
                 envelope = Envelope(
                     room, last - len(indexes) + 1 + offset, ts, draft.sender.name,
                     draft.sender.id, draft.text, draft.data, draft.origin, draft.ref,
-                    draft.kind, draft.target,
+                    draft.kind, draft.target, digest=draft.digest,
                 )  # fmt: skip
                 results[n] = (envelope, True)
                 rows.append(row_of(envelope))

@@ -105,3 +105,29 @@ def test_an_edit_or_delete_resent_with_its_ref_gets_its_first_ack_even_once_it_c
     # A new delete of the deleted message is still not found.
     refused = answer(ana, type="delete", room="resend", id=target, ref="d2")
     assert (refused["type"], refused["code"]) == ("error", "not_found")
+
+
+def test_a_ref_resent_with_other_content_is_refused_and_the_first_content_is_kept(
+    server: ServerProcess, later: Callable[[ServerProcess], ServerProcess]
+) -> None:
+    ana = author(server, "content")
+    first = answer(ana, type="publish", room="content", text="pay 1", data={"amount": 1}, ref="p1")
+    edit = answer(ana, type="edit", room="content", id=first["id"], text="pay 1!", ref="e1")
+    ana.close()
+
+    server = later(server)
+    ana = author(server, "content")
+    for frame in (
+        {"type": "publish", "text": "pay 1000", "data": {"amount": 1}, "ref": "p1"},
+        {"type": "publish", "text": "pay 1", "data": {"amount": 1000}, "ref": "p1"},
+        {"type": "edit", "id": first["id"], "text": "pay 1000!", "ref": "e1"},
+    ):
+        reply = answer(ana, room="content", **frame)
+        assert (reply["type"], reply["code"]) == ("error", "ref_reused"), frame
+    # The same frames again are resends: the first answers, even after the edit changed the row.
+    same = answer(ana, type="publish", room="content", text="pay 1", data={"amount": 1}, ref="p1")
+    assert (same["type"], same["id"]) == ("ack", first["id"])
+    again = answer(ana, type="edit", room="content", id=first["id"], text="pay 1!", ref="e1")
+    assert (again["type"], again["id"]) == ("ack", edit["id"])
+    (stored,) = [m for m in history(server, "content") if m["id"] == first["id"]]
+    assert (stored["text"], stored["data"]) == ("pay 1!", {"amount": 1})
