@@ -28,6 +28,11 @@ REFUSALS = Tally(log)
 # Header lines (and trailers) a request may have: uvicorn keeps each as two bytes objects in a
 # tuple (~130 B), so 3,200 four-byte lines within the byte limit cost 0.4 MiB a connection.
 MAX_HEADER_LINES = 100
+# Requests a connection may have waiting behind the one being answered (HTTP/1.1 pipelining).
+# uvicorn queues every pipelined request it parses and resumes reading after each answer, so a
+# client that never reads its answers grew that queue without bound (180 MiB from one socket in
+# ten seconds). Proxies do not pipeline; a browser does not either. Past it, the socket is closed.
+MAX_PIPELINED = 32
 # How long a refused client may take to read its answer and close before we abort the socket.
 REFUSAL_LINGER_SECONDS = 1.0
 # At MAX_CONNECTIONS, this many more sockets are let in for the health and metrics endpoints
@@ -159,7 +164,15 @@ class GatedHttpProtocol(HttpToolsProtocol):
         self._arm()
 
     def on_headers_complete(self) -> None:
+        if self.refused:
+            return
         self.head_done = True
+        if len(self.pipeline) >= MAX_PIPELINED:
+            # Earlier requests are still unanswered: an error now would answer the wrong one.
+            REFUSALS.add("closed: pipelining")
+            self.refused = True
+            self.transport.close()
+            return
         # The head as parsed, whatever the reads it came in: data_received counts only the reads
         # before the last one (to stop a head that never ends), so a head sent whole in one
         # write, up to a read's 64 KiB, would otherwise pass any smaller limit.
@@ -224,6 +237,13 @@ class GatedHttpProtocol(HttpToolsProtocol):
             # timer ran at the answer and was cancelled by the rest of the request, so nothing
             # would ever close this idle socket. The deadline does, quietly (see _expired).
             self._arm()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if self.pipeline and not self.transport.is_closing():
+            # uvicorn resumes reading after every answer; with requests still queued, the next
+            # read would only queue more.
+            self.flow.pause_reading()
 
     def handle_websocket_upgrade(self) -> None:
         if self.refused:

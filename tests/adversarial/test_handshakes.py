@@ -222,3 +222,28 @@ def test_refused_handshakes_write_no_error_lines(
         for _ in range(scaled(20)):
             assert refused_status(server.ws + query) == 400
     assert "ERROR" not in capfd.readouterr().err
+
+
+def test_pipelined_requests_never_read_are_bounded_even_from_a_trusted_proxy(
+    make_server: ServerFactory,
+) -> None:
+    # 127.0.0.1 is a trusted proxy by default (FORWARDED_ALLOW_IPS), so the per-address request
+    # rate does not apply: the bound is per connection. One socket sending pipelined GETs and
+    # never reading its answers took 180 MiB in ten seconds.
+    server = make_server()
+    requests = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n" * 2000
+    with Watch(server):
+        sockets = [raw_socket(server) for _ in range(scaled(2))]
+        for sock in sockets:
+            sock.setblocking(False)
+        deadline = time.monotonic() + scaled(3, 10)
+        sent = 0
+        while time.monotonic() < deadline:
+            for sock in sockets:
+                try:
+                    sent += sock.send(requests)
+                except (BlockingIOError, OSError):
+                    pass
+            time.sleep(0.02)
+    # The server stopped reading, then closed: at most a few reads' worth were taken.
+    assert sent < 16 * 1024 * 1024, sent
