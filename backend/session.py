@@ -154,7 +154,7 @@ class Session:
         if conn.joins is None:
             s = self.hub.settings
             conn.joins = TokenBucket(s.room_changes_per_second, s.room_changes_burst)
-        if conn.joins.allow():
+        if conn.joins.allow() and self.hub.room_changes.allow(conn.quota_key):
             return True
         self.error("rate_limited", "too many joins and leaves; slow down (frame dropped)", ref)
         return False

@@ -14,6 +14,7 @@ import orjson
 
 from backend import tasks
 from backend.broker import Broker, Resync
+from backend.budgets import RequestRates
 from backend.config import Settings
 from backend.hub.connection import Connection, Mode, QueueLimits
 from backend.hub.fanout import fan_out
@@ -87,6 +88,10 @@ class Hub:
         )
         # Ephemeral "is typing" notices, never stored; carried by the broker to every instance.
         self.typing = TypingRelay(self.rooms, broker.publish)
+        # Joins and leaves per identity (Connection.quota_key), beside each connection's own.
+        self.room_changes = RequestRates(
+            settings.room_changes_per_identity_per_second, settings.room_changes_per_identity_burst
+        )
         # Cluster (redis://): presence and /stats span every instance; None with memory://.
         self.cluster = broker.presence()
         if self.cluster is not None:
