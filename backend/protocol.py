@@ -387,6 +387,9 @@ def _explain(raw: str, exc: ValidationError) -> ProtocolError:
         detail = f"unknown type {kind!r}; expected one of: {known}"
         return ProtocolError("unknown_type", detail, ref)
     first = exc.errors()[0]
+    if first["type"] == "json_invalid" and "recursion limit" in first["msg"]:
+        # Deeper than pydantic's parser goes, not than Python's (about 500 to 990 levels).
+        return ProtocolError("invalid_json", "frame is nested too deeply to be read", ref)
     if first["type"] == "json_invalid":
         # JSON that Python reads but pydantic refuses: a lone surrogate escape (\ud800), which
         # no UTF-8 wire or database can carry.

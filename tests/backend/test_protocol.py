@@ -112,3 +112,13 @@ def test_the_largest_safe_integers_and_finite_floats_are_data() -> None:
 def test_timestamps_are_iso8601_utc_with_milliseconds() -> None:
     stamp = utc_timestamp()
     assert len(stamp) == len("2026-11-26T01:54:18.123Z") and stamp.endswith("Z")
+
+
+@pytest.mark.parametrize("depth", [300, 600, 900, 5000])
+def test_data_nested_too_deeply_says_so_at_every_depth(depth: int) -> None:
+    # Between pydantic's parser's limit and Python's, the refusal blamed a lone surrogate.
+    data = '{"a":' * depth + "1" + "}" * depth
+    with pytest.raises(ProtocolError) as refused:
+        parse_client_frame('{"type":"publish","room":"r","text":"t","data":' + data + "}")
+    assert refused.value.code == "invalid_json"
+    assert "nested too deeply" in refused.value.detail
