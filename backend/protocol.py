@@ -105,10 +105,17 @@ class _Frame(BaseModel):
 class Subscribe(_Frame):
     type: Literal["subscribe"]
     room: RoomName
+    # Integers are JSON integers (strict): "3", true and 3.0 are refused, not read as 3 and 1.
     since: int | None = Field(
-        default=None, ge=0, le=2**63 - 1, description="Replay every message after this id"
+        default=None,
+        ge=0,
+        le=2**63 - 1,
+        strict=True,
+        description="Replay every message after this id",
     )
-    history: int = Field(default=0, ge=0, le=500, description="Send the last N messages first")
+    history: int = Field(
+        default=0, ge=0, le=500, strict=True, description="Send the last N messages first"
+    )
     epoch: str | None = Field(
         default=None,
         max_length=64,
@@ -137,7 +144,7 @@ class Edit(_Frame):
 
     type: Literal["edit"]
     room: RoomName
-    id: int = Field(ge=1, le=2**63 - 1, description="The message to edit")
+    id: int = Field(ge=1, le=2**63 - 1, strict=True, description="The message to edit")
     text: MessageText
     ref: Ref | None = None
 
@@ -147,7 +154,7 @@ class Delete(_Frame):
 
     type: Literal["delete"]
     room: RoomName
-    id: int = Field(ge=1, le=2**63 - 1, description="The message to delete")
+    id: int = Field(ge=1, le=2**63 - 1, strict=True, description="The message to delete")
     ref: Ref | None = None
 
 

@@ -122,3 +122,22 @@ def test_data_nested_too_deeply_says_so_at_every_depth(depth: int) -> None:
         parse_client_frame('{"type":"publish","room":"r","text":"t","data":' + data + "}")
     assert refused.value.code == "invalid_json"
     assert "nested too deeply" in refused.value.detail
+
+
+@pytest.mark.parametrize("value", ['"3"', "true", "3.0", "-1"])
+@pytest.mark.parametrize(
+    "frame",
+    [
+        '{"type":"subscribe","room":"r","since":VALUE}',
+        '{"type":"subscribe","room":"r","history":VALUE}',
+        '{"type":"edit","room":"r","id":VALUE,"text":"t"}',
+        '{"type":"delete","room":"r","id":VALUE}',
+    ],
+)
+def test_ids_and_counts_are_json_integers_not_strings_booleans_or_floats(
+    frame: str, value: str
+) -> None:
+    # `true` was read as 1 and "3" as 3: a client bug answered as if it had asked for id 1.
+    with pytest.raises(ProtocolError) as refused:
+        parse_client_frame(frame.replace("VALUE", value))
+    assert refused.value.code == "invalid_field"
