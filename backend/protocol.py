@@ -64,9 +64,17 @@ class UnstorableData(ValueError):
     """`data` holding what cannot be stored, encoded and delivered identically everywhere."""
 
 
-def _check_value(value: Any, path: str) -> None:
+# Nesting `data` may have: orjson (every answer, history, the ref digest) encodes at most ~254
+# levels, and Python's json (HTTP bodies) reads ~990: data deeper than orjson goes was stored
+# from the HTTP publish and then failed every history read and every replay of its room.
+MAX_DATA_DEPTH = 64
+
+
+def _check_value(value: Any, path: str, depth: int = 0) -> None:
     if isinstance(value, bool) or value is None:
         return
+    if depth > MAX_DATA_DEPTH:
+        raise UnstorableData(f"{path}: nested deeper than {MAX_DATA_DEPTH} levels")
     if isinstance(value, int):
         if not -SAFE_INTEGER <= value <= SAFE_INTEGER:
             raise UnstorableData(f"{path}: integers must be within ±(2**53 - 1)")
@@ -80,10 +88,10 @@ def _check_value(value: Any, path: str) -> None:
         for key, item in value.items():
             if fault := _text_fault(key):
                 raise UnstorableData(f"{path}: keys {fault}")
-            _check_value(item, f"{path}.{key}")
+            _check_value(item, f"{path}.{key}", depth + 1)
     elif isinstance(value, list):
         for n, item in enumerate(value):
-            _check_value(item, f"{path}[{n}]")
+            _check_value(item, f"{path}[{n}]", depth + 1)
 
 
 def _storable(data: dict[str, Any]) -> dict[str, Any]:

@@ -31,7 +31,7 @@ async def amend(
     kind, text = ("edit", frame.text) if isinstance(frame, Edit) else ("delete", "")
     if target is None or target.kind != "message" or target.deleted:
         # A resend of the delete that did this (its ack lost) is answered as the first was.
-        if frame.ref is not None and (done := await _resent(publisher, conn, frame, kind)):
+        if frame.ref is not None and (done := await _resent(publisher, conn, frame, kind, text)):
             return done
         raise ProtocolError("not_found", f"no message {frame.id} in {frame.room!r}", frame.ref)
     if target.sender_id != conn.sender.id and not admin:
@@ -46,10 +46,10 @@ async def amend(
 
 
 async def _resent(
-    publisher: Publisher, conn: Connection, frame: Edit | Delete, kind: str
+    publisher: Publisher, conn: Connection, frame: Edit | Delete, kind: str, text: str
 ) -> asyncio.Future[Envelope] | None:
     assert frame.ref is not None
     try:
-        return await publisher.recall(conn.sender, frame.room, frame.ref, kind, frame.id)
+        return await publisher.recall(conn.sender, frame.room, frame.ref, kind, frame.id, text)
     except StorageError as exc:
         raise ProtocolError(exc.code, exc.detail, frame.ref) from None

@@ -80,7 +80,7 @@ class Publisher:
         return outcome
 
     async def recall(
-        self, sender: Sender, room: str, ref: str, kind: str, target: int | None
+        self, sender: Sender, room: str, ref: str, kind: str, target: int | None, text: str = ""
     ) -> asyncio.Future[Envelope] | None:
         """The answer to a resend of an operation that can no longer be done again (the delete of
         a message it deleted): its first answer, from memory or the store; None if `ref` names
@@ -92,7 +92,7 @@ class Publisher:
                 return None
             earlier = asyncio.get_running_loop().create_future()
             earlier.set_result(entry)
-        return _as_asked(earlier, kind, target)
+        return _as_asked(earlier, kind, target, content_digest(kind, target, text, None))
 
 
 def _as_asked(

@@ -141,3 +141,15 @@ def test_ids_and_counts_are_json_integers_not_strings_booleans_or_floats(
     with pytest.raises(ProtocolError) as refused:
         parse_client_frame(frame.replace("VALUE", value))
     assert refused.value.code == "invalid_field"
+
+
+def test_data_may_nest_64_levels_and_no_more() -> None:
+    def frame(depth: int) -> str:
+        data = '{"a":' * depth + "1" + "}" * depth
+        return '{"type":"publish","room":"r","text":"t","ref":"x","data":' + data + "}"
+
+    assert isinstance(parse_client_frame(frame(64)), Publish)
+    with pytest.raises(ProtocolError) as refused:
+        parse_client_frame(frame(66))
+    assert (refused.value.code, refused.value.ref) == ("invalid_data", "x")
+    assert "nested deeper than 64" in refused.value.detail

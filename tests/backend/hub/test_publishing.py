@@ -131,3 +131,20 @@ def test_a_ref_resent_with_other_content_is_refused_and_the_first_content_is_kep
     assert (again["type"], again["id"]) == ("ack", edit["id"])
     (stored,) = [m for m in history(server, "content") if m["id"] == first["id"]]
     assert (stored["text"], stored["data"]) == ("pay 1!", {"amount": 1})
+
+
+def test_an_edit_resent_with_other_text_after_its_message_was_deleted_is_refused(
+    server: ServerProcess, later: Callable[[ServerProcess], ServerProcess]
+) -> None:
+    ana = author(server, "gone")
+    target = answer(ana, type="publish", room="gone", text="soon gone", ref="m1")["id"]
+    edit = answer(ana, type="edit", room="gone", id=target, text="edited", ref="e1")
+    assert answer(ana, type="delete", room="gone", id=target, ref="d1")["type"] == "ack"
+    ana.close()
+
+    server = later(server)
+    ana = author(server, "gone")
+    other = answer(ana, type="edit", room="gone", id=target, text="not what e1 asked", ref="e1")
+    assert (other["type"], other["code"]) == ("error", "ref_reused")
+    same = answer(ana, type="edit", room="gone", id=target, text="edited", ref="e1")
+    assert (same["type"], same["id"]) == ("ack", edit["id"])
