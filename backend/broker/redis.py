@@ -93,6 +93,7 @@ class RedisBroker(Broker):
         self._presence.on_peer_lost = self._peer_lost
         self._positions: dict[str, str] = {}  # stream key -> id of the last entry read
         self._unresolved: set[str] = set()  # subscribed streams whose position is not known yet
+        self._late: set[str] = set()  # among them, those whose subscribe could not resolve them
         self._rooms: dict[str, str] = {}  # stream key -> room, for subscribed rooms
         # Unbounded for this instance's own commits (handed over without waiting); the reader
         # pauses while it holds more than QUEUED.
@@ -153,18 +154,21 @@ class RedisBroker(Broker):
         self._rooms[key] = room
         self._unresolved.add(key)
         if self._health.down:
-            return  # the reader resolves it once Redis is back; the subscriber need not wait
+            self._late.add(key)  # the reader resolves it once Redis is back
+            return
         try:
             await self._resolve(self._quick)
             await self._wake(self._quick)
         except RedisError as exc:
-            self._health.failed("subscribing", exc)  # the reader resolves it once Redis is back
+            self._late.add(key)  # the reader resolves it once Redis is back
+            self._health.failed("subscribing", exc)
 
     async def unsubscribe(self, room: str) -> None:
         key = keys.stream(room)
         self._rooms.pop(key, None)
         self._positions.pop(key, None)
         self._unresolved.discard(key)
+        self._late.discard(key)
 
     def publish(self, envelope: Envelope) -> None:
         self._queue.put_nowait(envelope)  # this instance's subscribers need no round trip
@@ -212,13 +216,21 @@ class RedisBroker(Broker):
         wake = keys.wake(self._presence.instance)
         await (client or self._client).xadd(wake, {"w": "1"}, maxlen=1)
 
-    async def _resolve(self, client: Redis | None = None) -> None:
-        """Start each new stream at its current end: only what comes next is this instance's."""
+    async def _resolve(self, client: Redis | None = None) -> bool:
+        """Start each new stream at its current end: only what comes next is this instance's.
+        True when a stream resolved late (its subscribe could not reach Redis): what was
+        appended between the room's start and now was skipped, and must be read from the
+        database (a Resync), or it would wait for the room's next message."""
+        late = False
         for key in list(self._unresolved):
             last = cast(Entries, await (client or self._client).xrevrange(key, count=1))
             if key in self._unresolved:  # not unsubscribed meanwhile
                 self._positions[key] = last[0][0] if last else "0-0"
                 self._unresolved.discard(key)
+                if key in self._late:
+                    self._late.discard(key)
+                    late = True
+        return late
 
     async def _read_forever(self) -> None:
         backoff = Backoff(initial=0.1, maximum=2.0)
@@ -227,7 +239,7 @@ class RedisBroker(Broker):
             while self._queue.qsize() > QUEUED:
                 await asyncio.sleep(0.01)  # the pump is behind: read no further for now
             try:
-                await self._resolve()
+                missed = await self._resolve() or missed
                 streams: dict[Any, Any] = dict(self._positions)
                 reply = await self._reading.xread(streams, count=READ_COUNT, block=BLOCK_MS)
             except (RedisError, OSError) as exc:  # a reset socket can surface as either

@@ -163,3 +163,40 @@ def test_during_a_redis_stall_subscribes_on_either_instance_do_not_wait_for_redi
         return bool(late.wait_subscribed(1)["count"] == len(first) + 4 + 1)
 
     eventually(everyone_listed, timeout=15, what="the cluster's presence after the stall")
+
+
+@pytest.mark.parametrize("seed", seeds())
+def test_a_room_an_instance_starts_following_during_a_short_stall_gets_what_was_published_then(
+    seed: int, redis: RedisServer, cluster: Cluster
+) -> None:
+    # The subscribe on B cannot resolve the room's stream (Redis stalled), so the reader does
+    # it after the stall, at the stream's end as it is then: what A appended meanwhile was
+    # skipped, and waited for the room's next message (forever, if none came).
+    rng = random.Random(seed)
+    room = f"s-{uuid.uuid4().hex[:8]}"
+    a, b = cluster.a, cluster.b
+    publisher = Publisher(a.ws, "p0", room)
+    cluster.joined(publisher)
+    publisher.open()
+    for _ in range(3):
+        publisher.publish_next()
+    time.sleep(0.5)  # every instance's reader is in its blocking XREAD
+    redis.pause()
+    paused = time.monotonic()
+    time.sleep(0.2)
+    late = Subscriber(b.ws, room)  # nobody on B follows the room yet
+    cluster.joined(late)
+    late.open()
+    late.follow()
+    late.wait_subscribed(1)
+    for _ in range(rng.randint(3, 6)):
+        publisher.publish_next()
+        time.sleep(0.05)
+    # Shorter than the reader's 5 s timeout, so its XREAD never fails.
+    time.sleep(max(0.0, paused + rng.uniform(1.6, 2.1) - time.monotonic()))
+    redis.resume()
+    eventually(lambda: not publisher.unacked(), timeout=10, what="the acks")
+    newest = max(max(ids) for ids in publisher.log.acks.values())
+    # Nobody publishes again: only the late resolution's resync can bring them.
+    eventually(partial(caught_up, late, newest), timeout=12, what="what was published")
+    check(history(b.http, room), [publisher], [late])
