@@ -144,6 +144,8 @@ class RedisPresence(ClusterPresence):
             return  # nobody here listens to that room
         count = int(fields["count"])
         self._counts[room] = count
+        if fields.get("resync") and fields["origin"].startswith(self.instance + ":"):
+            return  # our own resync: our members were told of this change when it happened
         who = _unlabel(fields["name"])
         # Handed over at once (delivery never awaits), so presence needs no queue of its own.
         self._on_event(
@@ -164,8 +166,8 @@ class RedisPresence(ClusterPresence):
 
     def _skipped(self) -> bool:
         """Whether to leave Redis out of a join, leave or roster: stopping, or Redis known down.
-        Either way the next good heartbeat writes our members back (RESYNC), silently: peers
-        hear no join or leave of what changed meanwhile, only the counts."""
+        Either way the next good heartbeat writes our members back (RESYNC), and peers hear
+        of each difference as a join or leave then."""
         if self._health.down:
             self._resync = True
         return self._stopped or self._health.down
@@ -218,12 +220,13 @@ class RedisPresence(ClusterPresence):
         self._alive = alive
 
     async def _resync_members(self) -> None:
-        args: list[str] = [self.instance, keys.PREFIX]
+        args: list[str | int] = [self.instance, keys.PREFIX, PRESENCE_MAXLEN]
         for room, members in list(self._rooms.items()):
             for member in members:
                 if not member.observer:  # an observer is in no room's presence
                     args += [room, member.key, _label(member.sender)]
-        await self._resync_script(keys=[keys.instance_rooms(self.instance)], args=args)
+        script_keys = [keys.instance_rooms(self.instance), keys.PRESENCE]
+        await self._resync_script(keys=script_keys, args=args)
 
     async def _reap_instance(self, instance: str, force: bool = False) -> None:
         script_keys = [

@@ -60,20 +60,34 @@ redis.call('SREM', KEYS[1], ARGV[1])
 return removed
 """
 
-# KEYS: the instance's rooms set. ARGV: instance id, key prefix, then (room, key, name) triples.
-# Makes Redis hold exactly this instance's current members, silently: after an outage Redis may
-# have lost them (restart) or a peer may have reaped them (our heartbeat expired meanwhile).
+# KEYS: the instance's rooms set, presence stream. ARGV: instance id, key prefix, presence maxlen,
+# then (room, key, name) triples. Makes Redis hold exactly this instance's current members after
+# an outage (Redis may have lost them, a peer may have reaped them, or a join or leave that timed
+# out here may have run after all) and announces each difference as a join or leave marked
+# `resync`: peers' members and counts follow; this instance told its own members already.
 RESYNC = """
 local owned = ARGV[1] .. ':'
+local wanted = {}
+for i = 4, #ARGV, 3 do wanted[ARGV[i] .. '\0' .. ARGV[i + 1]] = true end
 for _, room in ipairs(redis.call('SMEMBERS', KEYS[1])) do
   local hash = ARGV[2] .. '{' .. room .. '}:members'
-  for _, field in ipairs(redis.call('HKEYS', hash)) do
-    if string.sub(field, 1, #owned) == owned then redis.call('HDEL', hash, field) end
+  local fields = redis.call('HGETALL', hash)
+  for j = 1, #fields, 2 do
+    local field = fields[j]
+    if string.sub(field, 1, #owned) == owned and not wanted[room .. '\0' .. field] then
+      redis.call('HDEL', hash, field)
+      redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 'room', room, 'event', 'leave',
+        'name', fields[j + 1], 'origin', field, 'count', redis.call('HLEN', hash), 'resync', '1')
+    end
   end
 end
 redis.call('DEL', KEYS[1])
-for i = 3, #ARGV, 3 do
-  redis.call('HSET', ARGV[2] .. '{' .. ARGV[i] .. '}:members', ARGV[i + 1], ARGV[i + 2])
+for i = 4, #ARGV, 3 do
+  local hash = ARGV[2] .. '{' .. ARGV[i] .. '}:members'
+  if redis.call('HSET', hash, ARGV[i + 1], ARGV[i + 2]) == 1 then
+    redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 'room', ARGV[i], 'event', 'join',
+      'name', ARGV[i + 2], 'origin', ARGV[i + 1], 'count', redis.call('HLEN', hash), 'resync', '1')
+  end
   redis.call('SADD', KEYS[1], ARGV[i])
 end
 return 1

@@ -200,3 +200,41 @@ def test_a_room_an_instance_starts_following_during_a_short_stall_gets_what_was_
     # Nobody publishes again: only the late resolution's resync can bring them.
     eventually(partial(caught_up, late, newest), timeout=12, what="what was published")
     check(history(b.http, room), [publisher], [late])
+
+
+def test_someone_who_came_and_went_during_a_stall_is_not_left_in_the_clusters_presence(
+    redis: RedisServer, cluster: Cluster
+) -> None:
+    # The join timed out here (1 s) but Redis ran it when the stall ended, and the leave was
+    # skipped (Redis known down): peers counted a member who had gone, for good.
+    room = f"g-{uuid.uuid4().hex[:8]}"
+    a, b = cluster.a, cluster.b
+    keeper, watcher = Subscriber(a.ws, room), Subscriber(b.ws, room)
+    cluster.joined(keeper, watcher)
+    for sub in (keeper, watcher):  # A follows the room: the ghost's join is its first call
+        sub.open()
+        sub.follow()
+        sub.wait_subscribed(1)
+    time.sleep(1.5)
+    redis.pause()
+    time.sleep(0.2)
+    ghost = Subscriber(a.ws, room)
+    cluster.joined(ghost)
+    ghost.open()
+    ghost.follow()
+    ghost.wait_subscribed(1)
+    ghost.drop()
+    time.sleep(2.5)
+    redis.resume()
+
+    time.sleep(4)  # past a few heartbeats: the late join has run, the resync too
+    answers = 1  # the watcher's count: itself and the keeper
+
+    def counted_right() -> bool:
+        # The count B keeps from the presence it hears (a re-subscribe asks Redis nothing).
+        nonlocal answers
+        watcher.follow()
+        answers += 1
+        return bool(watcher.wait_subscribed(answers)["count"] == 2)
+
+    eventually(counted_right, timeout=10, what="the watcher's count without the gone member")
