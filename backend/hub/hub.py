@@ -185,6 +185,9 @@ class Hub:
             await self.sequencer.start(room)
             if room not in conn.rooms:
                 return names  # it left (or ended) while the room opened
+            # Who joined meanwhile was announced to this connection already: the roster says
+            # so too, or it would contradict the presence it follows.
+            names = listed(members, but=conn) if conn.mode is Mode.JSON else []
         self.presence.joined(conn, room)
         if conn.observer:
             # Never announced nor recorded in the cluster's presence; told who is there.

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+from typing import Any
 
 import pytest
+import websockets
 
 from backend.protocol import server_objects
 from tests.support.clients import JsonClient, assert_silent, connect
@@ -191,3 +194,32 @@ def test_a_lone_surrogate_in_a_ref_or_type_gets_an_error_and_the_connection_stay
     assert error.get("ref") in (None, "x")
     client.send(type="ping")
     assert client.next_of("pong")["type"] == "pong"
+
+
+def test_the_roster_of_a_room_being_opened_lists_whoever_joined_meanwhile(
+    server: ServerProcess,
+) -> None:
+    # The first member's join awaits the room's opening (its position in the store); a second
+    # member joining then is announced to it at once. Its `subscribed` listed the room as it was
+    # before: count 2 with an empty roster, and a member list built from it lost the second.
+    async def trial(room: str) -> tuple[list[str], dict[str, Any]]:
+        first = await websockets.connect(server.ws + "?format=json")
+        await first.recv()
+        await first.send(json.dumps({"type": "subscribe", "room": room}))
+        second = await websockets.connect(f"{server.ws}?format=json&name=second&room={room}")
+        heard: list[str] = []
+        while True:
+            for line in str(await asyncio.wait_for(first.recv(), 5)).split("\n"):
+                obj = json.loads(line)
+                if obj["type"] == "subscribed":
+                    await first.close()
+                    await second.close()
+                    return heard, obj
+                if obj["type"] == "presence" and obj["event"] == "join":
+                    heard.append(obj["name"])
+
+    for n in range(20):
+        heard, subscribed = asyncio.run(trial(f"opening-{n}"))
+        listed = [entry["name"] for entry in subscribed["roster"]]
+        assert set(heard) <= set(listed), (heard, subscribed)
+        assert subscribed["count"] == len(listed) + 1, subscribed
