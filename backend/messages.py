@@ -37,13 +37,9 @@ class Draft:
     # replaces its text; "delete"): amendments are entries of the same log (docs/decisions.md).
     kind: str = "message"
     target: int | None = None
-
-    @property
-    def digest(self) -> str | None:
-        """Its content_digest, for a draft with a ref (only a ref can be resent)."""
-        if self.ref is None:
-            return None
-        return content_digest(self.kind, self.target, self.text, self.data)
+    # Its content_digest when it has a ref (only a ref can be resent), stored with it:
+    # computed once, by backend.hub.publishing, which compares it with a resend's.
+    digest: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -72,7 +72,9 @@ class Publisher:
                 StorageError(f"over the quota of {hour} stored bytes per hour", "quota_exceeded")
             )
             return refused
-        outcome = self.store.append(Draft(room, sender, text, data, origin, ref, kind, target))
+        outcome = self.store.append(
+            Draft(room, sender, text, data, origin, ref, kind, target, asked)
+        )
         if key is not None:
             self.refs.remember(key, outcome)
             # Fresh, the entry is this operation; resolved by the store, it may be another's.

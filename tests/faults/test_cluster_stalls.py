@@ -43,6 +43,14 @@ class Cluster:
     def joined(self, *peers: Peer) -> None:
         self.peers.extend(peers)
 
+    def subscribed(self, *subscribers: Subscriber) -> None:
+        """Join, connect and subscribe each, waiting for its `subscribed`."""
+        self.joined(*subscribers)
+        for sub in subscribers:
+            sub.open()
+            sub.follow()
+            sub.wait_subscribed(1)
+
 
 @pytest.fixture
 def cluster(redis: RedisServer, postgres: PostgresServer) -> Iterator[Cluster]:
@@ -130,21 +138,14 @@ def test_during_a_redis_stall_subscribes_on_either_instance_do_not_wait_for_redi
     room = f"w-{uuid.uuid4().hex[:8]}"
     a, b = cluster.a, cluster.b
     first = [Subscriber(a.ws, room), Subscriber(b.ws, room)]
-    cluster.joined(*first)
-    for sub in first:
-        sub.open()
-        sub.follow()
-        sub.wait_subscribed(1)
+    cluster.subscribed(*first)
     redis.pause()
     waited = []
     for n in range(6):
         # Into the room both instances follow, and into rooms opened during the stall.
         sub = Subscriber((a, b)[n % 2].ws, room if n < 4 else f"{room}-{n}")
-        cluster.joined(sub)
         started = time.monotonic()
-        sub.open()
-        sub.follow()
-        sub.wait_subscribed(1)
+        cluster.subscribed(sub)
         waited.append(time.monotonic() - started)
     redis.resume()
     # The first call to find Redis stalled waits its short timeout (1 s); the others none.
@@ -185,10 +186,7 @@ def test_a_room_an_instance_starts_following_during_a_short_stall_gets_what_was_
     paused = time.monotonic()
     time.sleep(0.2)
     late = Subscriber(b.ws, room)  # nobody on B follows the room yet
-    cluster.joined(late)
-    late.open()
-    late.follow()
-    late.wait_subscribed(1)
+    cluster.subscribed(late)
     for _ in range(rng.randint(3, 6)):
         publisher.publish_next()
         time.sleep(0.05)
@@ -210,19 +208,12 @@ def test_someone_who_came_and_went_during_a_stall_is_not_left_in_the_clusters_pr
     room = f"g-{uuid.uuid4().hex[:8]}"
     a, b = cluster.a, cluster.b
     keeper, watcher = Subscriber(a.ws, room), Subscriber(b.ws, room)
-    cluster.joined(keeper, watcher)
-    for sub in (keeper, watcher):  # A follows the room: the ghost's join is its first call
-        sub.open()
-        sub.follow()
-        sub.wait_subscribed(1)
+    cluster.subscribed(keeper, watcher)  # A follows the room: the ghost's join is its first call
     time.sleep(1.5)
     redis.pause()
     time.sleep(0.2)
     ghost = Subscriber(a.ws, room)
-    cluster.joined(ghost)
-    ghost.open()
-    ghost.follow()
-    ghost.wait_subscribed(1)
+    cluster.subscribed(ghost)
     ghost.drop()
     time.sleep(2.5)
     redis.resume()
